@@ -1,0 +1,210 @@
+"""Docker engine probe: swarm, nodes, containers, services, tasks, secrets, networks, stats.
+
+Connects lazily, so a control that needs the engine (not the fixture) fails when it is down.
+Facts that do not change during a run (container list and inspect) are fetched once.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import docker
+import docker.errors
+import requests
+
+from nestgate.errors import EngineUnreachable
+from nestgate.probes.engine_facts import ContainerFacts, NodeFacts, StatsFacts, SwarmFacts
+
+T = TypeVar("T")
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+# Inspect and stats calls are I/O bound on the daemon; this many run at once.
+PARALLEL_CALLS = 32
+
+_UNREACHABLE = (docker.errors.DockerException, requests.exceptions.RequestException, OSError)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class Engine:
+    """One Docker engine, as seen from the host running nestgate."""
+
+    def __init__(self, docker_host: str, timeout_s: float, stack: str, orchestrator: str) -> None:
+        self.url = docker_host or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
+        self.timeout_s = timeout_s
+        self.stack = stack
+        self.orchestrator = orchestrator
+        self._client: docker.DockerClient | None = None
+        self._lock = threading.Lock()
+        self._containers: list[ContainerFacts] | None = None
+        self.calls = 0  # API calls made, for benchmarks
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _api(self) -> docker.APIClient:
+        with self._lock:
+            if self._client is None:
+                try:
+                    self._client = docker.DockerClient(
+                        base_url=self.url, timeout=int(self.timeout_s) or 1, version="auto"
+                    )
+                except _UNREACHABLE as exc:
+                    raise EngineUnreachable(
+                        f"Docker engine unreachable at {self.url}: {_one_line(exc)}"
+                    ) from None
+            return self._client.api
+
+    def call(self, what: str, fn: Callable[[docker.APIClient], T]) -> T:
+        """Run one API call; transport failures become EngineUnreachable naming the daemon."""
+        api = self._api()
+        self.calls += 1
+        try:
+            return fn(api)
+        except docker.errors.APIError:
+            raise
+        except _UNREACHABLE as exc:
+            raise EngineUnreachable(
+                f"Docker engine unreachable at {self.url} ({what}): {_one_line(exc)}"
+            ) from None
+
+    # -- daemon and swarm ----------------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        return self.call("info", lambda api: api.info())
+
+    def version(self) -> dict[str, Any]:
+        return self.call("version", lambda api: api.version())
+
+    def swarm(self) -> SwarmFacts:
+        sw = self.info().get("Swarm") or {}
+        return SwarmFacts(
+            local_node_state=str(sw.get("LocalNodeState") or "inactive"),
+            node_id=str(sw.get("NodeID") or ""),
+            control_available=bool(sw.get("ControlAvailable")),
+            error=str(sw.get("Error") or ""),
+            node_count=int(sw.get("Nodes") or 0),
+            manager_count=int(sw.get("Managers") or 0),
+        )
+
+    def nodes(self) -> list[NodeFacts]:
+        raw = self.call("node ls", lambda api: api.nodes())
+        return [
+            NodeFacts(
+                id=n["ID"],
+                hostname=n.get("Description", {}).get("Hostname", ""),
+                state=n.get("Status", {}).get("State", "unknown"),
+                availability=n.get("Spec", {}).get("Availability", ""),
+                role=n.get("Spec", {}).get("Role", ""),
+                manager_reachability=(n.get("ManagerStatus") or {}).get("Reachability", ""),
+            )
+            for n in raw
+        ]
+
+    # -- the stack's objects -------------------------------------------------------------
+    def _stack_label(self) -> str:
+        if self.orchestrator == "swarm":
+            return f"com.docker.stack.namespace={self.stack}"
+        return f"com.docker.compose.project={self.stack}"
+
+    def _service_of(self, labels: dict[str, str]) -> str:
+        if self.orchestrator == "swarm":
+            full = labels.get("com.docker.swarm.service.name", "")
+            prefix = f"{self.stack}_"
+            return full[len(prefix):] if full.startswith(prefix) else full
+        return labels.get("com.docker.compose.service", "")
+
+    def containers(self) -> list[ContainerFacts]:
+        """Every container of the stack (running or not), inspected once per run."""
+        if self._containers is None:
+            listed = self.call(
+                "container ls",
+                lambda api: api.containers(all=True, filters={"label": self._stack_label()}),
+            )
+            ids = [c["Id"] for c in listed]
+            with ThreadPoolExecutor(max_workers=min(PARALLEL_CALLS, max(1, len(ids)))) as pool:
+                inspected = list(pool.map(self._inspect, ids))
+            self._containers = sorted(
+                (c for c in inspected if c is not None), key=lambda c: (c.service, c.name)
+            )
+        return self._containers
+
+    def _inspect(self, container_id: str) -> ContainerFacts | None:
+        try:
+            raw = self.call("container inspect", lambda api: api.inspect_container(container_id))
+        except docker.errors.NotFound:
+            return None  # removed between list and inspect: it is not part of the stack now
+        state = raw.get("State", {})
+        labels = raw.get("Config", {}).get("Labels") or {}
+        return ContainerFacts(
+            id=raw["Id"],
+            name=raw.get("Name", "").lstrip("/"),
+            service=self._service_of(labels),
+            image=raw.get("Config", {}).get("Image", ""),
+            status=state.get("Status", ""),
+            health=(state.get("Health") or {}).get("Status", ""),
+            pid=int(state.get("Pid") or 0),
+            started_at=state.get("StartedAt", ""),
+            inspect=raw,
+        )
+
+    def running(self) -> list[ContainerFacts]:
+        return [c for c in self.containers() if c.status == "running"]
+
+    def services(self) -> list[dict[str, Any]]:
+        return self.call(
+            "service ls",
+            lambda api: api.services(filters={"label": f"com.docker.stack.namespace={self.stack}"}),
+        )
+
+    def tasks(self) -> list[dict[str, Any]]:
+        return self.call(
+            "task ls",
+            lambda api: api.tasks(filters={"label": f"com.docker.stack.namespace={self.stack}"}),
+        )
+
+    def secrets(self) -> list[dict[str, Any]]:
+        return self.call("secret ls", lambda api: api.secrets())
+
+    def networks(self) -> list[dict[str, Any]]:
+        return self.call(
+            "network ls",
+            lambda api: api.networks(filters={"label": f"{self._stack_label()}"}),
+        )
+
+    # -- stats ---------------------------------------------------------------------------
+    def stats(self, containers: list[ContainerFacts]) -> list[StatsFacts]:
+        """One stats sample per container, all taken in parallel: one sample period in total."""
+        if not containers:
+            return []
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_CALLS * 2, len(containers))) as pool:
+            return list(pool.map(self._stats_one, containers))
+
+    def _stats_one(self, container: ContainerFacts) -> StatsFacts:
+        raw = self.call("stats", lambda api: api.stats(container.id, stream=False))
+        return stats_from_raw(raw, container)
+
+
+def stats_from_raw(raw: dict[str, Any], container: ContainerFacts) -> StatsFacts:
+    """The same arithmetic as the docker CLI's `docker stats` (cgroup v1 and v2)."""
+    mem = raw.get("memory_stats") or {}
+    detail = mem.get("stats") or {}
+    cache = detail.get("total_inactive_file", detail.get("inactive_file", 0))
+    usage = max(0, int(mem.get("usage", 0)) - int(cache))
+    cpu, pre = raw.get("cpu_stats") or {}, raw.get("precpu_stats") or {}
+    cpu_delta = cpu.get("cpu_usage", {}).get("total_usage", 0) - pre.get("cpu_usage", {}).get(
+        "total_usage", 0
+    )
+    sys_delta = cpu.get("system_cpu_usage", 0) - pre.get("system_cpu_usage", 0)
+    online = int(cpu.get("online_cpus") or len(cpu.get("cpu_usage", {}).get("percpu_usage") or []) or 1)
+    percent = (cpu_delta / sys_delta) * online * 100.0 if cpu_delta > 0 and sys_delta > 0 else 0.0
+    return StatsFacts(
+        container=container.name,
+        service=container.service,
+        memory_bytes=usage,
+        memory_limit_bytes=int(mem.get("limit", 0)),
+        cpu_percent=percent,
+        online_cpus=online,
+    )

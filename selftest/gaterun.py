@@ -1,0 +1,73 @@
+"""Run the real gate suite in a subprocess, as a pipeline would, and read back what happened."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class TestOutcome:
+    nodeid: str
+    outcome: str  # passed, failed, error, skipped
+    message: str
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class GateRun:
+    returncode: int
+    output: str
+    outcomes: dict[str, TestOutcome]
+
+    def by_control(self, control_id: str) -> list[TestOutcome]:
+        return [o for o in self.outcomes.values() if f"[{control_id}" in o.nodeid]
+
+    def failed_controls(self) -> set[str]:
+        return {o.properties.get("nestgate.control", "?") for o in self.outcomes.values()
+                if o.outcome in ("failed", "error")}
+
+
+def write_config(data: dict[str, Any], directory: Path) -> Path:
+    path = directory / "nestgate.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    return path
+
+
+def run_gates(args: list[str], config: Path | None = None, timeout_s: float = 600,
+              env: dict[str, str] | None = None) -> GateRun:
+    with tempfile.TemporaryDirectory() as tmp:
+        junit = Path(tmp) / "junit.xml"
+        argv = [sys.executable, "-m", "pytest", f"--junitxml={junit}", "-o", "junit_family=xunit1", *args]
+        if config is not None:
+            argv.append(f"--target-config={config}")
+        proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s,
+                              env={**os.environ, **(env or {})}, check=False)
+        outcomes = _parse_junit(junit) if junit.exists() else {}
+    return GateRun(proc.returncode, proc.stdout + proc.stderr, outcomes)
+
+
+def _parse_junit(path: Path) -> dict[str, TestOutcome]:
+    outcomes: dict[str, TestOutcome] = {}
+    for case in ET.parse(path).getroot().iter("testcase"):
+        nodeid = f"{case.get('classname', '')}::{case.get('name', '')}"
+        outcome, message = "passed", ""
+        for tag in ("failure", "error", "skipped"):
+            node = case.find(tag)
+            if node is not None:
+                outcome = {"failure": "failed"}.get(tag, tag)
+                message = (node.get("message") or "") + "\n" + (node.text or "")
+                break
+        props = {p.get("name", ""): p.get("value", "") for p in case.iter("property")}
+        outcomes[nodeid] = TestOutcome(nodeid, outcome, message.strip(), props)
+    return outcomes

@@ -1,0 +1,114 @@
+"""The plugin's rules on real (in-process) pytest sessions: malformed gate tests stop collection,
+test IDs carry the control, nothing skips, missing evidence fails with one line, secrets are masked."""
+
+import pytest
+
+CONFIG = '[target]\nservices = ["app", "db"]\n'
+
+
+@pytest.fixture
+def gate(pytester):
+    pytester.makefile(".toml", nestgate=CONFIG)
+    pytester.mkdir("tests_security")
+    return pytester
+
+
+def _write(pytester, body, name="test_x.py"):
+    (pytester.path / "tests_security" / name).write_text(
+        "import pytest\nfrom nestgate.params import each_service\n" + body)
+
+
+def test_missing_control_id_fails_collection_naming_the_test(gate):
+    _write(gate, "@pytest.mark.security\n@pytest.mark.runtime\ndef test_a(): pass\n")
+    result = gate.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*tests_security/test_x.py::test_a: *needs exactly one control ID marker*"])
+
+
+@pytest.mark.parametrize(("marks", "problem"), [
+    ('@pytest.mark.runtime\n@pytest.mark.control("SEC-02")', "needs exactly one gate marker"),
+    ('@pytest.mark.security\n@pytest.mark.build\n@pytest.mark.runtime\n@pytest.mark.control("SEC-02")',
+     "needs exactly one gate marker"),
+    ('@pytest.mark.security\n@pytest.mark.control("SEC-02")', "needs exactly one side marker"),
+    ('@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("SEC-99")', "'SEC-99' is not in"),
+    ('@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("BLD-01")',
+     "control BLD-01 belongs to gate 'build'"),
+])
+def test_malformed_markers_are_named(gate, marks, problem):
+    _write(gate, f"{marks}\ndef test_a(): pass\n")
+    result = gate.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert problem in result.stderr.str()
+
+
+def test_unknown_gate_marker_selection_is_an_error(gate):
+    _write(gate, '@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("SEC-02")\ndef test_a(): pass\n')
+    result = gate.runpytest("-m", "secuirty")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_ids_carry_control_and_subject(gate):
+    _write(gate, '@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("SEC-04", service=each_service)\n'
+                 'def test_h(service): assert service\n'
+                 '@pytest.mark.security\n@pytest.mark.declared\n@pytest.mark.control("SEC-02")\ndef test_s(): pass\n')
+    result = gate.runpytest("--collect-only", "-q")
+    result.stdout.fnmatch_lines(["*test_h[[]SEC-04[[]app[]][]]", "*test_h[[]SEC-04[[]db[]][]]",
+                                 "*test_s[[]SEC-02[]]"])
+
+
+def test_no_subjects_fails_instead_of_skipping(pytester):
+    pytester.makefile(".toml", nestgate='[target]\nservices = []\n')
+    pytester.mkdir("tests_security")
+    _write(pytester, '@pytest.mark.security\n@pytest.mark.runtime\n'
+                     '@pytest.mark.control("SEC-04", service=each_service)\ndef test_h(service): pass\n')
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*SEC-04: the target config gives no service to check*"])
+
+
+def test_a_skip_or_xfail_counts_as_failure(gate):
+    _write(gate, '@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("SEC-01")\n'
+                 'def test_a(): pytest.skip("scanner offline")\n'
+                 '@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("SEC-02")\n'
+                 '@pytest.mark.skipif(True, reason="not today")\ndef test_b(): pass\n'
+                 '@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("SEC-03")\n'
+                 '@pytest.mark.xfail(reason="known")\ndef test_c(): assert False\n')
+    result = gate.runpytest()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("skipped", 0) == 0 and outcomes.get("xfailed", 0) == 0
+    assert outcomes.get("failed", 0) + outcomes.get("errors", 0) == 3
+    result.stdout.fnmatch_lines(["*SEC-01: a control may not skip (*scanner offline*"])
+    result.stdout.fnmatch_lines(["*security*NO-GO*"])
+
+
+def test_unavailable_evidence_is_one_line_and_secrets_are_masked(gate):
+    _write(gate, 'from nestgate.errors import EvidenceUnavailable\nfrom nestgate.redact import REDACTOR\n'
+                 '@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("SEC-03")\n'
+                 'def test_a(evidence):\n'
+                 '    REDACTOR.add("canary-5f2b9e")\n'
+                 '    print("login with canary-5f2b9e")\n'
+                 '    raise EvidenceUnavailable("POST /login with canary-5f2b9e: unreachable")\n')
+    result = gate.runpytest("-rA")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "SEC-03: evidence unavailable: POST /login with ********: unreachable" in out
+    assert "canary-5f2b9e" not in out
+    assert "Traceback" not in out
+
+
+def test_all_pass_is_go(gate):
+    _write(gate, '@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("SEC-02")\n'
+                 'def test_a(evidence): evidence.measure(x=1); assert True\n')
+    result = gate.runpytest()
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*security*GO*passed 1, failed 0, errors 0*"])
+
+
+def test_no_config_with_gate_tests_is_a_usage_error(pytester):
+    pytester.mkdir("tests_security")
+    _write(pytester, '@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("SEC-02")\n'
+                     'def test_a(): pass\n')
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "target config not found" in result.stderr.str()
