@@ -1,0 +1,62 @@
+"""`nestgate`: the control table, the reference stack, the demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from nestgate.errors import NestgateError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _controls(args: argparse.Namespace) -> int:
+    from nestgate.controls_table import implemented, markdown
+
+    config = Path(args.target_config) if args.target_config else None
+    print(markdown(implemented(PROJECT_ROOT, config)))
+    return 0
+
+
+def _testbed(args: argparse.Namespace) -> int:
+    from nestgate.testbed.cli import main as testbed_main
+
+    return testbed_main(args.rest)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from nestgate.demo import run_demo
+
+    return run_demo(gates=args.gate or None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="nestgate", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("controls", help="print the control table (catalog + implementing tests)")
+    p.add_argument("--target-config", default=None)
+    p.set_defaults(func=_controls)
+
+    p = sub.add_parser("testbed", help="the reference stack: up | down | status | faults | fault", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_testbed)
+
+    p = sub.add_parser("demo", help="bring up the reference stack and run the gates against it")
+    p.add_argument("--gate", action="append", choices=["security", "build", "performance", "infra"])
+    p.set_defaults(func=_demo)
+
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except NestgateError as exc:
+        print(f"nestgate: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nestgate: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""The newcomer's demo: bring up the reference stack, run the gates against it, show the verdict."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+from nestgate.catalog import GATES
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_demo(gates: list[str] | None = None) -> int:
+    from nestgate.testbed import Testbed
+
+    selected = gates or list(GATES)
+    testbed = Testbed()
+    print("nestgate demo: bringing up the reference stack (first run builds images: a few minutes)")
+    testbed.up()
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = PROJECT_ROOT / "reports" / f"{stamp}-{'-'.join(selected)}"
+    out.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "pytest", "-m", " or ".join(selected),
+            f"--target-config={testbed.config_path}",
+            f"--html={out / 'report.html'}", "--self-contained-html", f"--junitxml={out / 'junit.xml'}"]
+    print("nestgate demo: running", " ".join(argv[3:]))
+    rc = subprocess.call(argv, cwd=PROJECT_ROOT)
+    print(f"nestgate demo: report {out / 'report.html'}")
+    print(f"nestgate demo: verdict {'GO' if rc == 0 else 'NO-GO'} (pytest exit status {rc})")
+    return rc
