@@ -70,3 +70,21 @@ def lone_engine() -> Iterator[str]:
             proc.kill()
         log.close()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def testbed():
+    """The reference stack, up and clean, shared by the control self-tests of a session.
+
+    CI uses the default instance; an engineer working in parallel with others sets
+    NESTGATE_SELFTEST_INSTANCE (and NESTGATE_SELFTEST_PORT) to get a stack of their own.
+    """
+    import os
+
+    from nestgate.testbed import Testbed
+
+    instance = os.environ.get("NESTGATE_SELFTEST_INSTANCE", "medianest")
+    port = os.environ.get("NESTGATE_SELFTEST_PORT")
+    tb = Testbed(instance=instance, port=int(port) if port else None)
+    tb.up()
+    return tb
