@@ -18,3 +18,7 @@ def each_data_service(cfg: LoadedConfig) -> list[str]:
 
 def each_edge_service(cfg: LoadedConfig) -> list[str]:
     return list(cfg.model.target.edge_services)
+
+
+def each_response_endpoint(cfg: LoadedConfig) -> list[str]:
+    return list(cfg.model.performance.response_endpoints)

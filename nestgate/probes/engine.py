@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -16,8 +17,8 @@ import docker
 import docker.errors
 import requests
 
-from nestgate.errors import EngineUnreachable
-from nestgate.probes.engine_facts import ContainerFacts, NodeFacts, StatsFacts, SwarmFacts
+from nestgate.errors import EngineUnreachable, EvidenceUnavailable
+from nestgate.probes.engine_facts import ContainerFacts, NodeFacts, StatsFacts, StatsRound, SwarmFacts
 
 T = TypeVar("T")
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
@@ -185,6 +186,22 @@ class Engine:
     def _stats_one(self, container: ContainerFacts) -> StatsFacts:
         raw = self.call("stats", lambda api: api.stats(container.id, stream=False))
         return stats_from_raw(raw, container)
+
+    def stats_rounds(self, containers: list[ContainerFacts], rounds: int) -> list[StatsRound]:
+        """`rounds` consecutive samples of every container, each round sampled in parallel.
+
+        A daemon refusal (say, a container that vanished mid-run) is evidence unavailable, with the
+        daemon's own message, which names the container.
+        """
+        out: list[StatsRound] = []
+        for _ in range(rounds):
+            started = time.monotonic()
+            try:
+                stats = self.stats(containers)
+            except docker.errors.APIError as exc:
+                raise EvidenceUnavailable(f"docker stats refused: {_one_line(exc)}") from None
+            out.append(StatsRound(duration_s=time.monotonic() - started, stats=stats))
+        return out
 
 
 def stats_from_raw(raw: dict[str, Any], container: ContainerFacts) -> StatsFacts:

@@ -47,3 +47,11 @@ class StatsFacts:
     memory_limit_bytes: int
     cpu_percent: float  # over the daemon's own sample interval, 100% = one full core
     online_cpus: int
+
+
+@dataclass(frozen=True)
+class StatsRound:
+    """One `docker stats` sample of several containers, all taken at once."""
+
+    duration_s: float  # wall time of the whole round (about one daemon sample period)
+    stats: list[StatsFacts]

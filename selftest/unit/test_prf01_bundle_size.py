@@ -1,0 +1,79 @@
+"""PRF-01 arithmetic on real trees, checked against the real `du`."""
+
+import os
+import subprocess
+
+import pytest
+
+from nestgate.bundle_size import excluded_by, measure
+from nestgate.errors import EvidenceUnavailable
+from nestgate.probes.files import walk_tree
+
+
+def _tree(root):
+    (root / "static" / "chunks").mkdir(parents=True)
+    (root / "cache" / "webpack").mkdir(parents=True)
+    (root / "static" / "chunks" / "main.js").write_bytes(b"x" * 300_000)
+    (root / "static" / "chunks" / "small.js").write_bytes(b"y" * 1_234)
+    (root / "BUILD_ID").write_text("abc")
+    (root / "cache" / "webpack" / "0.pack").write_bytes(b"z" * 2_000_000)
+    os.link(root / "static" / "chunks" / "main.js", root / "static" / "main-link.js")  # counted once
+    os.symlink("chunks/small.js", root / "static" / "alias.js")  # its own length, not its target's
+    return root
+
+
+def _du(*args, path):
+    out = subprocess.run(["du", "-s", *args, str(path)], capture_output=True, text=True, check=True).stdout
+    return int(out.split()[0])
+
+
+def test_disk_figure_is_exactly_what_du_prints(tmp_path):
+    root = _tree(tmp_path / ".next")
+    tree = walk_tree(root)
+    everything = measure(tree.entries, [], tree.root_disk_bytes)
+    assert everything.disk_bytes == _du("-B1", path=root)
+    without_cache = measure(tree.entries, ["cache"], tree.root_disk_bytes)
+    assert without_cache.disk_bytes == _du("-B1", "--exclude=cache", path=root)
+
+
+def test_apparent_figure_is_du_apparent_without_directory_entries(tmp_path):
+    root = _tree(tmp_path / ".next")
+    tree = walk_tree(root)
+    size = measure(tree.entries, ["cache"], tree.root_disk_bytes)
+    dir_bytes = root.stat().st_size + sum(e.apparent_bytes for e in tree.entries
+                                          if e.kind == "dir" and not e.path.startswith("cache"))
+    assert size.apparent_bytes == _du("-b", "--exclude=cache", path=root) - dir_bytes
+    assert size.apparent_bytes == 300_000 + 1_234 + 3 + len("chunks/small.js")
+    assert size.files == 4  # main.js (once), small.js, BUILD_ID, the symlink
+    assert size.excluded == {"cache": 2_000_000}
+
+
+def test_largest_files_biggest_first_and_capped_at_ten(tmp_path):
+    root = tmp_path / ".next"
+    root.mkdir()
+    for i in range(12):
+        (root / f"f{i:02d}.js").write_bytes(b"a" * (100 + i))
+    tree = walk_tree(root)
+    size = measure(tree.entries, [], tree.root_disk_bytes)
+    assert [p for p, _ in size.largest] == [f"f{i:02d}.js" for i in range(11, 1, -1)]
+
+
+@pytest.mark.parametrize(("path", "patterns", "hit"), [
+    ("cache", ["cache"], "cache"),
+    ("cache/webpack/0.pack", ["cache"], "cache"),
+    ("cache/webpack/0.pack", ["/cache/"], "/cache/"),
+    ("static/cache.js", ["cache"], None),
+    ("static/chunks/a.js.map", ["*.map"], "*.map"),
+    ("standalone/node_modules/x/y.js", ["standalone/node_modules"], "standalone/node_modules"),
+    ("server/app.js", [], None),
+])
+def test_exclusion_matches_a_path_or_a_parent(path, patterns, hit):
+    assert excluded_by(path, patterns) == hit
+
+
+def test_missing_or_unreadable_output_is_evidence_unavailable(tmp_path):
+    with pytest.raises(EvidenceUnavailable, match="does not exist"):
+        walk_tree(tmp_path / "absent")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(EvidenceUnavailable, match="is not a directory"):
+        walk_tree(tmp_path / "file")

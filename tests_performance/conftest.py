@@ -1,0 +1,15 @@
+"""Facts the performance controls share: one window of `docker stats` for PRF-04 and PRF-06."""
+
+import pytest
+
+from nestgate.utilization import UsageWindow
+
+
+@pytest.fixture(scope="session")
+def usage_window(engine, target_config) -> UsageWindow:
+    """`stats_samples` rounds over every running container of the stack, each round in parallel.
+
+    An empty stack gives an empty window: the controls fail naming the services they miss.
+    """
+    running = engine.running()
+    return UsageWindow(running, engine.stats_rounds(running, target_config.model.performance.stats_samples))

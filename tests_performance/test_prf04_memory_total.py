@@ -1,0 +1,35 @@
+"""PRF-04 — Memory usage within acceptable ranges (<2GB total)
+(`docker stats --no-stream --format "table {{.Name}}\t{{.MemUsage}}"`).
+
+The stack's total is the sum of every running container's memory use as `docker stats` computes
+it, judged at its peak over the sample rounds; every container's figure is recorded.
+"""
+
+import pytest
+
+from nestgate.utilization import MIB
+
+pytestmark = [pytest.mark.performance, pytest.mark.runtime]
+
+
+@pytest.mark.control("PRF-04")
+def test_stack_memory_total_under_limit(usage_window, engine, target_config, evidence):
+    target, perf = target_config.model.target, target_config.model.performance
+    rounds = len(usage_window.rounds)
+    evidence.source(f"GET /containers/{{id}}/stats?stream=false on {engine.url}: every running container "
+                    f"of stack {target.stack}, {rounds} round(s), each round in parallel")
+    evidence.limit(total_mib_under=perf.memory_total_limit_mb)
+    usage = usage_window.per_container()
+    totals = usage_window.totals()
+    evidence.measure(total_mib_per_round=[round(t / MIB, 1) for t in totals],
+                     round_seconds=usage_window.round_seconds(),
+                     per_container_mib={u.container: round(u.memory_peak_bytes / MIB, 1) for u in usage})
+    absent = [s for s in target.services if s not in {u.service for u in usage}]
+    assert not absent, (f"stack {target.stack}: no running container for service(s) {', '.join(absent)}, "
+                        "so the total would leave them out")
+    peak = max(totals)
+    largest = ", ".join(f"{u.container} ({u.memory_peak_bytes / MIB:.0f} MiB)"
+                        for u in sorted(usage, key=lambda u: -u.memory_peak_bytes)[:3])
+    assert peak < perf.memory_total_limit_mb * MIB, (
+        f"stack {target.stack} uses {peak / MIB:.0f} MiB of memory in total (peak of {rounds} docker stats "
+        f"round(s), {len(usage)} containers), limit {perf.memory_total_limit_mb:g} MiB; largest: {largest}")
