@@ -1,0 +1,3 @@
+from medianest_app.server import main
+
+main()

@@ -1,0 +1,79 @@
+"""Faults in the app's and monitor's behaviour, each one environment knob in the compose file
+(so declared and running agree) and one service update."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from nestgate.testbed.faults.base import Fault
+
+if TYPE_CHECKING:
+    from nestgate.testbed.compose import Model
+    from nestgate.testbed.testbed import Testbed
+
+SLOW_HEALTH_EXTRA_S = 5
+
+
+def env(service: str, key: str, value: Any):
+    def patch(model: Model, tb: Testbed) -> None:
+        model.svc(service)["environment"][key] = value
+    return patch
+
+
+def _slow_media_health(model: Model, tb: Testbed) -> None:
+    delay_s = tb.health_timeout_s() + SLOW_HEALTH_EXTRA_S
+    model.svc("app")["environment"]["MEDIA_HEALTH_SCAN_DELAY_MS"] = int(delay_s * 1000)
+
+
+def _late_healthy(model: Model, tb: Testbed) -> None:
+    monitor = model.svc("monitor")
+    monitor["environment"]["MONITOR_STARTUP_DELAY_SECONDS"] = 40
+    # Keep swarm from killing it while it warms up: it must end up healthy, only late.
+    monitor["healthcheck"] = {**monitor["healthcheck"], "start_period": "90s"}
+
+
+FAULTS = [
+    Fault("auth-logout-keeps-token", "SEC-03", "logout answers 200 but the token stays valid",
+          "compose: app AUTH_REVOKE_ON_LOGOUT=false; logout neither revokes the session row nor "
+          "deletes the Redis entry.", compose=env("app", "AUTH_REVOKE_ON_LOGOUT", "false")),
+    Fault("auth-any-password", "SEC-03", "login accepts any password for existing users",
+          "compose: app AUTH_DEV_PASSWORD_BYPASS=true; a wrong password for an existing user gets "
+          "200 and a token (unknown users still get 401).",
+          compose=env("app", "AUTH_DEV_PASSWORD_BYPASS", "true")),
+    Fault("slow-health", "INF-04", "/api/media/health slower than the endpoint timeout",
+          "compose: app MEDIA_HEALTH_SCAN_DELAY_MS = (target call timeout + 5 s); /health (the "
+          "Docker healthcheck), /api/health and /api/auth/health stay fast.",
+          compose=_slow_media_health),
+    Fault("slow-api", "PRF-05", "/api/health takes 2.5 s",
+          "compose: app API_HEALTH_DELAY_MS=2500; the health endpoints nestgate's INF-04 probes "
+          "(/health, /api/auth/health, /api/media/health) stay fast.",
+          compose=env("app", "API_HEALTH_DELAY_MS", 2500)),
+    Fault("unhealthy-health-body", "INF-04", "/api/media/health answers 200 with status degraded",
+          "compose: app MEDIA_INDEX_STATE=stale; HTTP 200, body status \"degraded\" (media_index "
+          "stale). The Docker healthcheck (/health, status code only) stays healthy.",
+          compose=env("app", "MEDIA_INDEX_STATE", "stale")),
+    Fault("error-burst", "INF-07", "app logs 1200 ERROR lines, then 20 per minute",
+          "compose: app PLEX_SYNC_ERROR_BURST=1200: at start 1200 `ERROR plex-sync ...` lines, then "
+          "one every 3 s (over 10/minute on any window up to 2 h).",
+          compose=env("app", "PLEX_SYNC_ERROR_BURST", 1200)),
+    Fault("pool-unbounded", "PRF-03", "the app's database pool has no limit",
+          "compose: app DB_POOL_MAX=0 (the app's convention for unlimited; still set, so INF-02 "
+          "holds); /api/health reports database_pool.max null and a burst opens one connection per "
+          "concurrent request.", compose=env("app", "DB_POOL_MAX", 0)),
+    Fault("placeholder-env", "INF-02", "a required variable holds `changeme`",
+          "compose: app PLEX_SERVER_URL=changeme (listed in .env.example; the app only reports it).",
+          compose=env("app", "PLEX_SERVER_URL", "changeme")),
+    Fault("monitor-down", "SEC-07", "monitor worker stopped: stale heartbeat, no alerts raised",
+          "compose: monitor MONITOR_WORKER_ENABLED=false; the container runs and /health answers "
+          "healthy (it checks only the HTTP side), but the heartbeat never advances and POST "
+          "/alerts/test is accepted (202) yet never raised.",
+          compose=env("monitor", "MONITOR_WORKER_ENABLED", "false")),
+    Fault("memory-hog", "PRF-06", "monitor holds ~88% of its memory limit",
+          "compose: monitor MONITOR_CACHE_PERCENT_OF_LIMIT=88: an in-memory cache filled to 88% of "
+          "its 128M limit (the stack total stays far under 2 GB).",
+          compose=env("monitor", "MONITOR_CACHE_PERCENT_OF_LIMIT", 88)),
+    Fault("late-healthy", "BLD-05", "monitor becomes healthy only ~40 s after start",
+          "compose: monitor MONITOR_STARTUP_DELAY_SECONDS=40 (a warm-up before it serves) and its "
+          "healthcheck start_period 90s, so swarm waits for it: healthy at ~40-45 s, then normal.",
+          compose=_late_healthy),
+]

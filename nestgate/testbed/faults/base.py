@@ -1,0 +1,36 @@
+"""What a seeded fault is: a patch of the compose model, source tree or target config, plus
+engine-side steps where a patch alone cannot express it. Each breaks exactly one control."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nestgate.testbed.compose import Model
+    from nestgate.testbed.testbed import Testbed
+
+Hook = Callable[["Testbed"], None]
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    control: str  # the one CONTROLS.md control it makes fail
+    summary: str  # one line for `testbed faults`
+    detail: str  # the exact shape, and why it breaks only `control`
+    compose: Callable[[Model, Testbed], None] | None = None
+    tree_apply: Hook | None = None
+    tree_remove: Hook | None = None
+    config: Callable[[dict[str, Any], Testbed], None] | None = None
+    pre_apply: Hook | None = None  # engine steps before the deploy
+    post_apply: Hook | None = None  # engine steps after the stack converged
+    pre_remove: Hook | None = None
+    post_remove: Hook | None = None
+    expect_pending: dict[str, int] = field(default_factory=dict)
+    # Built services whose rollback target (PreviousSpec) this fault removes on purpose.
+    no_rollback: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        return f"{self.name:<24} {self.control:<7} {self.summary}"

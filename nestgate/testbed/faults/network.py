@@ -1,0 +1,108 @@
+"""SEC-02, SEC-05 and SEC-06 faults: secrets and network isolation."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from nestgate.testbed import secrets
+from nestgate.testbed.compose import secret_name
+from nestgate.testbed.faults.base import Fault
+from nestgate.testbed.run import client
+
+if TYPE_CHECKING:
+    from nestgate.testbed.compose import Model
+    from nestgate.testbed.testbed import Testbed
+
+OPEN_NETWORK = "data-open"
+ROTATED = "nextauth_secret"
+
+
+def _missing_secret(model: Model, tb: Testbed) -> None:
+    model.declared_only_secrets.append(secret_name(tb.instance, "metrics_token"))
+
+
+def _db_port(model: Model, tb: Testbed) -> None:
+    model.svc("postgres")["ports"] = [(5432, tb.state.port + 1)]
+
+
+def _open_network(model: Model, tb: Testbed) -> None:
+    model.data_network = OPEN_NETWORK
+    model.data_internal = False
+    for svc in model.services.values():
+        svc["networks"] = [OPEN_NETWORK if n == "data" else n for n in svc["networks"]]
+
+
+def _drop_open_network(tb: Testbed) -> None:
+    """Networks are not pruned by stack deploy: remove the open one once nothing uses it."""
+    deadline = time.monotonic() + 60
+    for net in client().networks.list(names=[f"{tb.instance}_{OPEN_NETWORK}"]):
+        while True:
+            try:
+                net.remove()
+                break
+            except Exception:  # still attached while old tasks shut down
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+
+
+def unversioned_name(tb: Testbed) -> str:
+    return f"{tb.instance}_{ROTATED}"
+
+
+def _unversioned(model: Model, tb: Testbed) -> None:
+    old = model.secret_names[ROTATED]
+    new = unversioned_name(tb)
+    model.secret_names[ROTATED] = new
+    for svc in model.services.values():
+        svc["secrets"] = [(new if src == old else src, tgt) for src, tgt in svc["secrets"]]
+
+
+def _create_unversioned(tb: Testbed) -> None:
+    if not secrets.exists(unversioned_name(tb)):
+        secrets.create(tb.instance, unversioned_name(tb), secrets.read_value(tb.state_dir, ROTATED))
+
+
+def _recreate_versioned(tb: Testbed) -> None:
+    name = secret_name(tb.instance, ROTATED)
+    if not secrets.exists(name):
+        secrets.create(tb.instance, name, secrets.read_value(tb.state_dir, ROTATED))
+
+
+def _old_secret_config(config: dict[str, Any], tb: Testbed) -> None:
+    # Swarm secrets cannot be backdated: lower the allowed age below the real one instead.
+    data = tb.state.fault_data.setdefault("old-secret", {})
+    if "max_age_days" not in data:
+        ages = [time.time() - created for created in secrets.created_times(tb.instance)]
+        youngest = max(min(ages), 2.0) if ages else 2.0
+        data["max_age_days"] = round(youngest / 2 / 86400, 9)
+    config["security"]["secrets"]["max_age_days"] = data["max_age_days"]
+
+
+FAULTS = [
+    Fault("missing-secret", "SEC-02", "compose declares a secret the swarm does not have",
+          "compose: top-level external secret <instance>_metrics_token_v2, used by no service "
+          "(stack deploy refuses to start a service that references a missing secret). The nine "
+          "prefixed secrets stay, so the count still matches; the declared one is missing.",
+          compose=_missing_secret),
+    Fault("db-port-published", "SEC-05", "postgres publishes 5432 on the host",
+          "compose: services.postgres.ports = [5432 -> <port+1>, host mode]; a TCP connect from "
+          "the host to it succeeds.", compose=_db_port),
+    Fault("network-not-internal", "SEC-05", "data services on a non-internal network",
+          "compose: the data network is replaced by `data-open` (internal: false; swarm networks are "
+          "immutable, so a new one); postgres, redis and app move to it. Removal moves them back "
+          "and deletes data-open.",
+          compose=_open_network, post_remove=_drop_open_network),
+    Fault("unversioned-secret", "SEC-06", "a prefixed secret without the _vN suffix",
+          "<instance>_nextauth_secret_v2 is replaced by <instance>_nextauth_secret (same value): "
+          "created, the app switched to it by stack deploy, the _v2 one removed. Still nine "
+          "prefixed secrets, all declared ones exist (SEC-02 holds).",
+          compose=_unversioned, pre_apply=_create_unversioned,
+          post_apply=lambda tb: secrets.remove(secret_name(tb.instance, ROTATED)),
+          pre_remove=_recreate_versioned, post_remove=lambda tb: secrets.remove(unversioned_name(tb))),
+    Fault("old-secret", "SEC-06", "secrets older than the allowed age (config)",
+          "Swarm secrets cannot be backdated, so the generated target config's "
+          "security.secrets.max_age_days is set to half the youngest secret's real age at apply "
+          "time. Nothing in Docker changes.", config=_old_secret_config),
+]

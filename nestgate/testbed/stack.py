@@ -1,0 +1,177 @@
+"""Deploy the stack, wait for it to converge, read its status, tear it down."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from docker.errors import APIError, NotFound
+
+from nestgate.testbed.errors import TestbedError
+from nestgate.testbed.run import client, docker_cli, run
+
+LABEL = "nestgate.testbed.instance"
+NAMESPACE = "com.docker.stack.namespace"
+DEPLOY_TIMEOUT_S = 120
+CONVERGE_TIMEOUT_S = 180
+
+
+def deploy(instance: str, compose_file: Path) -> None:
+    """`docker stack deploy`: swarm updates only the services whose spec changed."""
+    run([docker_cli(), "stack", "deploy", "--detach=true", "--prune", "--resolve-image", "never",
+         "-c", str(compose_file), instance], cwd=compose_file.parent, timeout=DEPLOY_TIMEOUT_S)
+
+
+def services(instance: str) -> dict[str, Any]:
+    """The stack's services by short name (app, postgres, ...)."""
+    found = client().services.list(filters={"label": f"{NAMESPACE}={instance}"})
+    prefix = instance + "_"
+    return {s.name[len(prefix):]: s for s in found if s.name.startswith(prefix)}
+
+
+def container_health(container_id: str) -> str:
+    """'healthy', 'unhealthy', 'starting', 'none' (no healthcheck) or 'gone'."""
+    try:
+        attrs = client().api.inspect_container(container_id)
+    except NotFound:
+        return "gone"
+    health = (attrs.get("State") or {}).get("Health")
+    return health["Status"] if health else "none"
+
+
+@dataclass
+class ServiceStatus:
+    name: str
+    desired: int
+    running: int
+    healthy: int
+    pending: int
+    current: bool  # every live task runs the service's current spec
+    image: str
+
+    def line(self) -> str:
+        tag = self.image.split("@")[0].rsplit("/", 1)[-1]
+        return f"{self.name:<9} {self.running}/{self.desired} running  {self.healthy} healthy  {tag}"
+
+
+def service_status(svc: Any) -> ServiceStatus:
+    svc.reload()
+    spec = svc.attrs["Spec"]
+    desired = (spec.get("Mode", {}).get("Replicated") or {}).get("Replicas", 0)
+    template = spec["TaskTemplate"]
+    no_check = (template["ContainerSpec"].get("Healthcheck") or {}).get("Test") == ["NONE"]
+    running = healthy = pending = 0
+    current = True
+    for task in svc.tasks(filters={"desired-state": "running"}):
+        state = task["Status"]["State"]
+        if json.dumps(task["Spec"], sort_keys=True) != json.dumps(template, sort_keys=True):
+            current = False
+        if state == "pending":
+            pending += 1
+        elif state == "running":
+            running += 1
+            cid = task["Status"].get("ContainerStatus", {}).get("ContainerID", "")
+            health = container_health(cid) if cid else "gone"
+            if health == "healthy" or (no_check and health == "none"):
+                healthy += 1
+    image = template["ContainerSpec"]["Image"]
+    return ServiceStatus(svc.name.split("_", 1)[-1], desired, running, healthy, pending, current, image)
+
+
+def wait_converged(instance: str, expect_pending: dict[str, int] | None = None,
+                   timeout: float = CONVERGE_TIMEOUT_S) -> dict[str, ServiceStatus]:
+    """Until every service runs its current spec with all replicas healthy (or the given number
+    of replicas deliberately left pending)."""
+    expect_pending = expect_pending or {}
+    deadline = time.monotonic() + timeout
+    while True:
+        statuses = {name: service_status(s) for name, s in services(instance).items()}
+        waiting = []
+        for name, st in statuses.items():
+            pend = expect_pending.get(name, 0)
+            if not st.current or st.healthy != st.desired - pend or st.pending != pend:
+                waiting.append(f"{name} {st.healthy}/{st.desired} healthy")
+        if statuses and not waiting:
+            return statuses
+        if time.monotonic() > deadline:
+            raise TestbedError(f"stack {instance} not converged after {timeout:.0f} s: {', '.join(waiting)}")
+        time.sleep(1)
+
+
+def task_containers(instance: str, service: str) -> list[Any]:
+    """Running containers of one service."""
+    return client().containers.list(filters={
+        "label": [f"{NAMESPACE}={instance}", f"com.docker.swarm.service.name={instance}_{service}"],
+        "status": "running"})
+
+
+def exec_in(instance: str, service: str, argv: list[str], user: str = "", timeout: float = 60) -> str:
+    """Run a command in the service's (first) running container; raise on a non-zero exit."""
+    found = task_containers(instance, service)
+    if not found:
+        raise TestbedError(f"no running container for {instance}_{service}")
+    cid = found[0].id
+    exec_id = client().api.exec_create(cid, argv, user=user, stdout=True, stderr=True)["Id"]
+    out = client(int(timeout)).api.exec_start(exec_id).decode(errors="replace")
+    code = client().api.exec_inspect(exec_id)["ExitCode"]
+    if code != 0:
+        raise TestbedError(f"{' '.join(argv[:3])} in {service} exited {code}: {out.strip()[-300:]}")
+    return out
+
+
+def remove_labelled(instance: str, timeout: float = 90) -> dict[str, int]:
+    """Remove the stack and every object carrying this instance's label; wait until gone."""
+    counts = {"services": 0, "containers": 0, "networks": 0, "secrets": 0, "volumes": 0}
+    cli = client()
+    label = f"{LABEL}={instance}"
+    if services(instance):
+        counts["services"] = len(services(instance))
+        run([docker_cli(), "stack", "rm", instance], timeout=DEPLOY_TIMEOUT_S)
+    for c in cli.containers.list(all=True, filters={"label": label}):
+        if NAMESPACE not in c.labels or c.labels.get("nestgate.testbed.extra"):
+            c.remove(force=True)  # extras started through the engine API (fault containers)
+            counts["containers"] += 1
+    deadline = time.monotonic() + timeout
+    while cli.containers.list(all=True, filters={"label": f"{NAMESPACE}={instance}"}):
+        if time.monotonic() > deadline:
+            raise TestbedError(f"containers of stack {instance} still present after {timeout:.0f} s")
+        time.sleep(1)
+    for kind in ("networks", "secrets", "volumes"):
+        counts[kind] += _remove_kind(kind, label, deadline)
+    return counts
+
+
+def _remove_kind(kind: str, label: str, deadline: float) -> int:
+    coll = getattr(client(), kind)
+    removed = 0
+    while True:
+        left = coll.list(filters={"label": label})
+        if not left:
+            return removed
+        for obj in left:
+            try:
+                obj.remove()
+                removed += 1
+            except NotFound:
+                pass
+            except APIError:
+                if time.monotonic() > deadline:
+                    raise TestbedError(f"cannot remove {kind[:-1]} {obj.name}: still in use") from None
+        time.sleep(1)
+
+
+def wait_gone(instance: str, service: str, timeout: float = 60) -> None:
+    """Until the service and its containers are gone (after `service rm`)."""
+    deadline = time.monotonic() + timeout
+    while service in services(instance) or task_containers_all(instance, service):
+        if time.monotonic() > deadline:
+            raise TestbedError(f"{instance}_{service} still present after {timeout:.0f} s")
+        time.sleep(1)
+
+
+def task_containers_all(instance: str, service: str) -> list[Any]:
+    return client().containers.list(all=True, filters={
+        "label": [f"{NAMESPACE}={instance}", f"com.docker.swarm.service.name={instance}_{service}"]})

@@ -1,0 +1,267 @@
+"""The Testbed: one named instance of the reference stack (see the package docstring)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nestgate.testbed import compose, images, project, secrets, stack, target_config
+from nestgate.testbed import faults as registry
+from nestgate.testbed.errors import TestbedError
+from nestgate.testbed.hashing import hash_files
+from nestgate.testbed.paths import DEFAULT_INSTANCE, DEFAULT_PORT, check_instance, instance_dir
+from nestgate.testbed.run import require_swarm_manager
+from nestgate.testbed.state import State
+
+BUILT = {"app": ("app/", "Dockerfile", "."), "monitor": ("monitor/", "monitor/Dockerfile", "monitor")}
+
+
+@dataclass
+class UpResult:
+    seconds: float
+    built: dict[str, float] = field(default_factory=dict)
+    deployed: bool = False
+
+
+@dataclass
+class Status:
+    instance: str
+    up: bool
+    port: int | None
+    faults: list[str]
+    services: dict[str, stack.ServiceStatus]
+    extras: list[str]
+    state_dir: Path
+    config_path: Path
+
+    def lines(self) -> list[str]:
+        if not self.up:
+            return [f"instance {self.instance}: not up"]
+        out = [f"instance {self.instance}: http://127.0.0.1:{self.port}/  state {self.state_dir}",
+               f"target config: {self.config_path}"]
+        out += ["  " + s.line() for s in self.services.values()]
+        out += [f"  extra container: {name}" for name in self.extras]
+        out.append("faults: " + (", ".join(self.faults) if self.faults else "none"))
+        return out
+
+
+class Testbed:
+    def __init__(self, instance: str = DEFAULT_INSTANCE) -> None:
+        self.instance = check_instance(instance)
+        self.state_dir = instance_dir(instance)
+        self.project_dir = self.state_dir / "project"
+        self.config_path = self.state_dir / "nestgate.toml"
+        self._state = State.load(self.state_dir)
+
+    # -- paths and facts -------------------------------------------------------------------
+    @property
+    def state(self) -> State:
+        if self._state is None:
+            raise TestbedError(f"instance {self.instance} is not up: run `testbed up --instance {self.instance}`")
+        return self._state
+
+    @property
+    def compose_path(self) -> Path:
+        return self.project_dir / compose.COMPOSE_NAME
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.state.port}"
+
+    def secret_file(self, name: str) -> Path:
+        """The file holding a secret's value: by base name (`postgres_password`), by swarm name
+        (`<instance>_postgres_password_v2`), or `test_account_password`."""
+        base = name.removeprefix(self.instance + "_")
+        if base.rsplit("_v", 1)[-1].isdigit():
+            base = base.rsplit("_v", 1)[0]
+        path = secrets.secrets_dir(self.state_dir) / base
+        if not path.exists():
+            raise TestbedError(f"no secret file {path}")
+        return path
+
+    def health_timeout_s(self) -> float:
+        return target_config.CALL_TIMEOUT_S
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def up(self, faults: Sequence[str] = (), scale: int = 0, port: int | None = None) -> UpResult:
+        """Build what is missing, deploy, converge; then make the applied faults exactly `faults`."""
+        start = time.monotonic()
+        wanted = list(dict.fromkeys(faults))
+        for name in wanted:
+            registry.get(name)  # unknown names fail before anything is touched
+        require_swarm_manager()
+        if self._state is None:
+            self._state = State(self.instance, port or (DEFAULT_PORT if self.instance == DEFAULT_INSTANCE else 0))
+            if not self._state.port:
+                raise TestbedError(f"instance {self.instance} needs --port (8080 belongs to the default)")
+        state = self.state
+        if port:
+            state.port = port
+        state.scale = scale
+        log = images.BuildLog({})
+        files = self._ensure_images(log)
+        self._ensure_tree(files)
+        secrets.ensure(self.instance, self.state_dir, compose.base_model(
+            self.instance, state.port, state.images).secret_names)
+        state.save(self.state_dir)
+        current = list(state.faults)
+        deployed = self._sync(add=[f for f in wanted if f not in current],
+                              remove=[f for f in current if f not in wanted], force_deploy=True)
+        self._seed_test_account()
+        return UpResult(round(time.monotonic() - start, 1), log.built, deployed)
+
+    def down(self) -> dict[str, int]:
+        """Remove the stack and everything labelled with this instance; keep shared images."""
+        require_swarm_manager()
+        counts = stack.remove_labelled(self.instance)
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+        self._state = None
+        return counts
+
+    def status(self) -> Status:
+        from nestgate.testbed.run import client
+
+        svcs = {name: stack.service_status(s) for name, s in sorted(stack.services(self.instance).items())}
+        extras = [c.name for c in client().containers.list(
+            all=True, filters={"label": [f"nestgate.testbed.instance={self.instance}", "nestgate.testbed.extra"]})]
+        st = self._state
+        return Status(self.instance, bool(svcs), st.port if st else None, list(st.faults) if st else [],
+                      svcs, extras, self.state_dir, self.config_path)
+
+    # -- faults ----------------------------------------------------------------------------
+    def apply_fault(self, name: str) -> None:
+        fault = registry.get(name)
+        if fault.name not in self.state.faults:
+            self._sync(add=[fault.name], remove=[])
+
+    def remove_fault(self, name: str) -> None:
+        fault = registry.get(name)
+        if fault.name in self.state.faults:
+            self._sync(add=[], remove=[fault.name])
+
+    @contextmanager
+    def fault(self, name: str) -> Iterator[registry.Fault]:
+        """Apply a fault for the duration of a with-block; always removed afterwards."""
+        self.apply_fault(name)
+        try:
+            yield registry.get(name)
+        finally:
+            self.remove_fault(name)
+
+    # -- helpers used by faults ------------------------------------------------------------
+    def restore_tree_file(self, rel: str) -> None:
+        """Put one file of the source tree back to its rendered (pristine) content."""
+        files = project.render_files(self._render_context())
+        (self.project_dir / rel).write_bytes(files[rel])
+
+    def psql_superuser(self, sql: str) -> str:
+        db = secrets.read_value(self.state_dir, "postgres_db")
+        return stack.exec_in(self.instance, "postgres", [
+            "psql", "-q", "-v", "ON_ERROR_STOP=1", "-h", "/run/postgresql", "-U", "postgres",
+            "-d", db, "-c", sql])
+
+    def model(self) -> compose.Model:
+        """The compose model with every applied fault's patch."""
+        st = self.state
+        m = compose.base_model(self.instance, st.port, st.images, st.scale)
+        m.applied_faults = list(st.faults)
+        for name in st.faults:
+            patch = registry.get(name).compose
+            if patch is not None:
+                patch(m, self)
+        return m
+
+    # -- internals -------------------------------------------------------------------------
+    def _render_context(self) -> dict[str, object]:
+        return {"base_image": self.state.images["base"], "port": self.state.port, "instance": self.instance}
+
+    def _ensure_images(self, log: images.BuildLog) -> dict[str, bytes]:
+        base = images.ensure_base(log)
+        self.state.images = {"base": base, **images.ensure_infra(base, log)}
+        files = project.render_files(self._render_context())
+        for svc, (prefix, dockerfile, context) in BUILT.items():
+            tag = f"{images.REPO}/{svc}:{project.image_context_hash(files, prefix, dockerfile)}"
+            if not (images.image_exists(tag + "-r1") and images.image_exists(tag + "-r2")):
+                with tempfile.TemporaryDirectory() as tmp:
+                    project.write_files(Path(tmp), {k: v for k, v in files.items()
+                                                    if k.startswith(prefix) or k == dockerfile})
+                    for release in ("1", "2"):
+                        images.build(Path(tmp) / context, f"{tag}-r{release}", log, {"RELEASE": release})
+            self.state.images[svc] = tag + "-r2"
+        return files
+
+    def _ensure_tree(self, files: dict[str, bytes]) -> None:
+        digest = hash_files(files)
+        if self.state.project_hash == digest and self.compose_path.exists():
+            return
+        shutil.rmtree(self.project_dir, ignore_errors=True)
+        project.build_tree(self.project_dir, files)
+        self.state.project_hash = digest
+        for name in self.state.faults:  # a fresh tree: re-apply the tree patches of applied faults
+            hook = registry.get(name).tree_apply
+            if hook is not None:
+                hook(self)
+
+    def _sync(self, add: list[str], remove: list[str], force_deploy: bool = False) -> bool:
+        """Remove and add faults with one deploy: hooks, tree patches, compose, converge, config."""
+        state = self.state
+        for f in map(registry.get, remove):
+            if f.pre_remove:
+                f.pre_remove(self)
+            if f.tree_remove:
+                f.tree_remove(self)
+            state.faults.remove(f.name)
+        for f in map(registry.get, add):
+            if f.pre_apply:
+                f.pre_apply(self)
+            if f.tree_apply:
+                f.tree_apply(self)
+            state.faults.append(f.name)
+        state.save(self.state_dir)
+        deployed = self._deploy(force=force_deploy)
+        for f in map(registry.get, remove):
+            if f.post_remove:
+                f.post_remove(self)
+            state.fault_data.pop(f.name, None)
+        for f in map(registry.get, add):
+            if f.post_apply:
+                f.post_apply(self)
+        target_config.write(self)
+        state.save(self.state_dir)
+        return deployed
+
+    def _deploy(self, force: bool) -> bool:
+        """stack deploy when the rendered compose changed or a built service lacks a rollback
+        target (then release 1 goes first, release 2 on top); wait for convergence."""
+        model = self.model()
+        text = compose.render(model)
+        existing = stack.services(self.instance)
+        keep_bare = {s for name in self.state.faults for s in registry.get(name).no_rollback}
+        need_r1 = [s for s in BUILT if s in model.services and s not in keep_bare
+                   and (s not in existing or "PreviousSpec" not in existing[s].attrs)]
+        unchanged = (self.compose_path.exists() and self.compose_path.read_text() == text
+                     and set(existing) == set(model.services))
+        deployed = False
+        if need_r1:
+            first = model.copy()
+            for s in need_r1:
+                first.svc(s)["image"] = first.svc(s)["image"].removesuffix("-r2") + "-r1"
+            self.compose_path.write_text(compose.render(first))
+            stack.deploy(self.instance, self.compose_path)
+        if need_r1 or not unchanged:
+            self.compose_path.write_text(text)
+            stack.deploy(self.instance, self.compose_path)
+            deployed = True
+        pending = {k: v for name in self.state.faults for k, v in registry.get(name).expect_pending.items()}
+        if deployed or force:
+            stack.wait_converged(self.instance, pending)
+        return deployed
+
+    def _seed_test_account(self) -> None:
+        _, digest = secrets.ensure_test_password(self.state_dir)
+        self.psql_superuser(f"UPDATE users SET password_hash = '{digest}' WHERE username = '{secrets.TEST_USER}'")
