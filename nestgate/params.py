@@ -22,3 +22,8 @@ def each_edge_service(cfg: LoadedConfig) -> list[str]:
 
 def each_response_endpoint(cfg: LoadedConfig) -> list[str]:
     return list(cfg.model.performance.response_endpoints)
+
+
+def each_shared_consumer(cfg: LoadedConfig) -> list[str]:
+    """BLD-02: the packages (directories) that consume the shared package."""
+    return list(cfg.model.build.shared.consumers)

@@ -1,0 +1,50 @@
+"""BLD-01 — Docker build completes successfully (all services)
+(`docker compose -f docker-compose.hardened.yml build --no-cache`).
+
+Every service with a `build:` section is built through the Docker engine (legacy builder), with
+--no-cache when configured, under a throwaway tag; build time and image size are recorded and
+the throwaway images removed unless configured to keep them.
+"""
+
+import os
+import time
+
+import pytest
+
+from nestgate.probes.builder import BuildRequest, build_all, remove_tag, unsupported_keys
+
+pytestmark = [pytest.mark.build, pytest.mark.declared]
+
+
+@pytest.mark.control("BLD-01")
+def test_every_service_with_a_build_section_builds(target_config, declared, engine, evidence):
+    settings = target_config.model.build.images
+    stack = target_config.model.target.stack
+    built = {name: svc for name, svc in declared.services.items() if svc.has_build}
+    evidence.source(f"{' + '.join(map(str, target_config.compose_paths))} via `compose config` (build sections)")
+    evidence.limit(every_build_section="builds", no_cache=settings.no_cache)
+    assert built, "no service has a build: section: there is nothing to build (every image is pulled)"
+
+    needs_buildkit = {name: keys for name, svc in built.items() if (keys := unsupported_keys(svc.spec["build"]))}
+    assert not needs_buildkit, "build options the engine's legacy builder cannot honour (BuildKit only): " + "; ".join(
+        f"{name}: {', '.join(keys)}" for name, keys in needs_buildkit.items())
+
+    run_id = f"{int(time.time())}-{os.getpid()}"
+    requests = [BuildRequest(name, f"{settings.tag_prefix}/{stack}-{name}:{run_id}",
+                             target_config.resolve(str(svc.spec["build"].get("context") or ".")), svc.spec["build"])
+                for name, svc in sorted(built.items())]
+    evidence.source(f"POST /build on {engine.url} (legacy builder, {'no cache' if settings.no_cache else 'cache'})")
+    started = time.monotonic()
+    results = build_all(engine, requests, settings.no_cache, settings.timeout_s, settings.parallel)
+    wall_s = time.monotonic() - started
+    cleanup = {} if settings.keep else {r.tag: remove_tag(engine, r.tag) for r in results if r.ok}
+    evidence.measure(
+        wall_time_s=round(wall_s, 1),
+        builds={r.service: {"ok": r.ok, "seconds": round(r.seconds, 1), "steps": r.steps,
+                            "image_size_mb": round(r.size_bytes / 1e6, 1), "image_id": r.image_id[:19],
+                            "tag": r.tag, "kept": settings.keep, **({"failure": r.failure} if r.failure else {})}
+                for r in results},
+        cleanup_problems={tag: why for tag, why in cleanup.items() if why},
+    )
+    failed = [f"service {r.service}: docker build failed {r.failure}" for r in results if not r.ok]
+    assert not failed, "; ".join(failed)

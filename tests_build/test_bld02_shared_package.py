@@ -1,0 +1,39 @@
+"""BLD-02 — Shared library package resolution functional.
+
+From each consumer package, Node itself resolves the shared package (MediaNest: `@medianest/shared`,
+`file:../shared`) for `require` and for `import`; both must land in the shared package's built
+output (`shared/dist`), and the file must exist. A stale copy in node_modules, or an entry point
+that points at sources, is not the built output.
+"""
+
+import pytest
+
+from nestgate.params import each_shared_consumer
+from nestgate.probes.node import resolve
+
+pytestmark = [pytest.mark.build, pytest.mark.declared]
+
+
+@pytest.mark.control("BLD-02", consumer=each_shared_consumer)
+def test_shared_package_resolves_to_its_built_output(consumer, target_config, evidence):
+    build = target_config.model.build
+    source = target_config.project_dir / build.source_dir
+    output = (source / build.shared.dir / build.shared.built_output).resolve()
+    consumer_dir = (source / consumer).resolve()
+    package = build.shared.package
+    evidence.source(f"node: createRequire().resolve / import.meta.resolve of {package!r} in {consumer_dir}")
+    evidence.limit(resolves_inside=str(output), file_exists=True)
+    assert consumer_dir.is_dir(), f"consumer {consumer}: directory {consumer_dir} does not exist"
+
+    found = resolve(consumer_dir, package, build.command_timeout_s)
+    evidence.measure(**{r.kind: {"path": str(r.path) if r.path else None, "exists": r.exists,
+                                 **({"error": r.error} if r.error else {})} for r in found})
+    problems = []
+    for r in found:
+        if r.path is None:
+            problems.append(f"{r.kind} does not resolve: {r.error}")
+        elif not r.path.is_relative_to(output):
+            problems.append(f"{r.kind} resolves to {r.path}, outside the built output {output}")
+        elif not r.exists:
+            problems.append(f"{r.kind} resolves to {r.path}, which does not exist (not built?)")
+    assert not problems, f"{package} from consumer {consumer}: " + "; ".join(problems)
