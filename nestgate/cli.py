@@ -31,6 +31,12 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(gates=args.gate or None)
 
 
+def _deploy(args: argparse.Namespace) -> int:
+    from nestgate.deploy import main as deploy_main
+
+    return deploy_main(args.rest)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nestgate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -47,6 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gate", action="append", choices=["security", "build", "performance", "infra"])
     p.set_defaults(func=_demo)
 
+    p = sub.add_parser("deploy", add_help=False,
+                       help="run gates; deploy only if they fully pass; post-deploy gate; rollback")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_deploy)
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["deploy"]:  # its own parser: options before and a command after `--`
+        return _deploy(argparse.Namespace(rest=argv[1:]))
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

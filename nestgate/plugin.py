@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from nestgate import reporting
 from nestgate.catalog import CONTROLS, GATES, SIDES
 from nestgate.config import LoadedConfig, config_path, load_config
 from nestgate.config.load import ENV_VAR
@@ -26,7 +27,8 @@ from nestgate.evidence import Evidence
 from nestgate.probes.engine import Engine
 from nestgate.probes.http import Http
 from nestgate.redact import REDACTOR
-from nestgate.verdict import VerdictPlugin
+from nestgate.verdict import CONTROL_PROP, WAIVER_PROP, VerdictPlugin, selected_gates
+from nestgate.waivers import Waiver, active_waiver
 
 CONFIG_KEY = pytest.StashKey[LoadedConfig]()
 CONFIG_PATH_KEY = pytest.StashKey[Path]()
@@ -40,8 +42,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--target-config", default=None, metavar="PATH",
                     help="target config TOML; use the --target-config=PATH form (default: $NESTGATE_CONFIG, else "
                     "nestgate.toml in the root dir)")
+    reporting.add_options(group)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-html and junitxml read the report paths we set
 def pytest_configure(config: pytest.Config) -> None:
     for gate, title in GATES.items():
         config.addinivalue_line("markers", f"{gate}: gate marker: {title}")
@@ -51,7 +55,8 @@ def pytest_configure(config: pytest.Config) -> None:
                             "keyword arguments name parameters and the function giving their values")
     config.addinivalue_line("markers", f"{EMPTY_MARK}(reason): internal: a control with nothing to check")
     _check_mark_expression(config)
-    config.pluginmanager.register(VerdictPlugin(), "nestgate-verdict")
+    verdict = VerdictPlugin(selected_gates(config.getoption("markexpr", "") or ""))
+    config.pluginmanager.register(verdict, "nestgate-verdict")
     cli_value = config.getoption("--target-config")
     path = config_path(cli_value, Path(str(config.rootpath)))
     config.stash[CONFIG_PATH_KEY] = path
@@ -63,6 +68,11 @@ def pytest_configure(config: pytest.Config) -> None:
             config.stash[CONFIG_KEY] = load_config(path)
         except ConfigError as exc:
             raise pytest.UsageError(str(exc)) from None
+    reporting.configure(config, loaded_config(config), verdict)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    reporting.unconfigure(config)
 
 
 _MARK_WORD = re.compile(r"[A-Za-z_][\w.]*")
@@ -149,6 +159,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if loaded_config(config) is None and any(is_gate_test(item) for item in items):
         raise pytest.UsageError(f"{config.stash[CONFIG_PATH_KEY]}: target config not found "
                                 f"(give --target-config PATH or set ${ENV_VAR})")
+    wanted = reporting.selected_controls(config)
+    if wanted is not None:
+        dropped = [i for i in items if is_gate_test(i) and control_of(i) not in wanted]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [i for i in items if i not in dropped]
 
 
 # -- parametrization: test IDs read like the checklist ------------------------------------
@@ -235,6 +251,12 @@ def http(target_config: LoadedConfig) -> Http:
     return Http(t.base_url, t.call_timeout_s)
 
 
+@pytest.fixture(scope="session")
+def waivers(request: pytest.FixtureRequest) -> list[Waiver]:
+    """The run's waiver entries (also for finding IDs such as CVEs); empty without a waiver file."""
+    return request.config.stash.get(reporting.WAIVERS_KEY, [])
+
+
 # -- outcomes: fail closed, one clear line, no secrets -------------------------------------
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
@@ -248,6 +270,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = f"{cid}: evidence unavailable: {excinfo.value}"
     elif excinfo is not None and excinfo.errisinstance(AssertionError) and report.when == "call":
         report.longrepr = f"{cid}: {excinfo.value}"
+    elif excinfo is not None and "from pytest-timeout" in str(excinfo.value):
+        # A hung probe fails its own control, in one line naming what it was waiting for.
+        ev = item.stash.get(EVIDENCE_KEY, None)
+        last = f"; last source: {ev.sources[-1]}" if ev is not None and ev.sources else ""
+        report.longrepr = f"{cid}: evidence unavailable: hung: {str(excinfo.value).strip()}{last}"
     if report.skipped:
         # A control never skips: a skip (or xfail) is counted as a failure with its reason.
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
@@ -256,18 +283,78 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             del report.wasxfail
         report.outcome = "failed"
         report.longrepr = f"{cid}: a control may not skip ({reason})"
+    waiver = _waive(item, report, cid)
     _scrub(report)
-    if report.when == "call" or (report.when == "setup" and not report.passed):
-        report.user_properties.append(("nestgate.control", cid or ""))
-        ev = item.stash.get(EVIDENCE_KEY, None)
-        if ev is not None:
-            report.user_properties.append(("nestgate.evidence", REDACTOR.scrub(json.dumps(ev.to_dict()))))
+    props: list[tuple[str, str]] = []
+    if report.when == "call" or not report.passed:
+        props.append((CONTROL_PROP, cid or ""))
+    if cid in CONTROLS and (report.when == "call" or (report.when == "setup" and not report.passed)):
+        record = _evidence_record(item, cid)
+        props += [(f"nestgate.{name}", REDACTOR.scrub(value if isinstance(value, str) else json.dumps(value)))
+                  for name, value in record.items() if name != "control_id"]
+        props.append(("nestgate.evidence", json.dumps(REDACTOR.scrub_any(record))))
+        if waiver is not None:
+            props.append((WAIVER_PROP, json.dumps(waiver)))
+        _add_html_extra(report, REDACTOR.scrub_any({**record, "waiver": waiver}))
+    # The report is what xdist and the HTML row see; junitxml writes the item's list (it reads
+    # the teardown report, which pytest builds from item.user_properties).
+    for target in (report.user_properties, item.user_properties):
+        target.extend(p for p in props if p not in target)
+
+
+def _waive(item: pytest.Item, report: pytest.TestReport, cid: str | None) -> dict[str, Any] | None:
+    """A failure of a control with an unexpired waiver is reported as skipped, reason WAIVED."""
+    if not report.failed or cid is None:
+        return None
+    waiver = active_waiver(item.config.stash.get(reporting.WAIVERS_KEY, []), cid)
+    if waiver is None:
+        return None
+    failure = (report.longreprtext or "").strip().splitlines() or ["(no message)"]
+    reason = (f"{cid}: WAIVED until {waiver.expires} (owner {waiver.owner}): {waiver.justification}"
+              f" | failure: {failure[-1] if len(failure) > 1 and not failure[0].startswith(cid) else failure[0]}")
+    report.outcome = "skipped"
+    report.longrepr = (str(item.path), (item.location[1] or 0) + 1, reason)
+    return {"id": waiver.id, "justification": waiver.justification, "owner": waiver.owner,
+            "expires": waiver.expires.isoformat(), "line": waiver.line, "failure": "\n".join(failure[:20])}
+
+
+def _evidence_record(item: pytest.Item, cid: str) -> dict[str, Any]:
+    ev = item.stash.get(EVIDENCE_KEY, None)
+    if ev is None:  # the control failed before it asked for evidence: still say what and where
+        cfg = loaded_config(item.config)
+        ev = Evidence(control_id=cid, target=cfg.model.target.stack if cfg else "")
+    return ev.to_dict()
+
+
+def _add_html_extra(report: pytest.TestReport, record: dict[str, Any]) -> None:
+    try:
+        from pytest_html import extras
+    except ImportError:  # pragma: no cover - pytest-html is a dependency
+        return
+    from nestgate.report_plugin import evidence_html
+
+    report.extras = [*getattr(report, "extras", []), extras.html(evidence_html(record))]
 
 
 def _scrub(report: pytest.TestReport) -> None:
     if report.longrepr is not None:
-        text = str(report.longrepr)
-        clean = REDACTOR.scrub(text)
-        if clean != text:
-            report.longrepr = clean
+        if isinstance(report.longrepr, tuple):
+            report.longrepr = REDACTOR.scrub_any(report.longrepr)
+        else:
+            text = str(report.longrepr)
+            clean = REDACTOR.scrub(text)
+            if clean != text:
+                report.longrepr = clean
     report.sections = [(name, REDACTOR.scrub(content)) for name, content in report.sections]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_warning_recorded(warning_message: Any, when: str, nodeid: str, location: Any) -> None:
+    """The warnings summary prints messages verbatim: scrub them before the terminal sees them."""
+    text = str(warning_message.message)
+    clean = REDACTOR.scrub(text)
+    if clean != text:
+        try:
+            warning_message.message = warning_message.category(clean)
+        except Exception:
+            warning_message.message = UserWarning(clean)

@@ -1,0 +1,283 @@
+"""`nestgate deploy`: run the gates, deploy only on a full pass, check after, roll back on failure.
+
+    nestgate deploy --gate security --gate build [--post-gate infra|INF-04 ...]
+                    [--rollback "docker service rollback ..."] -- docker stack deploy -c ... medianest
+
+1. The selected gates run in a pytest subprocess that writes its evidence bundle. DEPLOY_CMD runs
+   only when that run fully passed (see nestgate.gate_check): no failure, no error, no unwaived
+   skip, a control per selected gate, pytest exit 0, the bundle written and its hashes verified.
+2. DEPLOY_CMD runs as given (no shell).
+3. The post-deploy gate (default: the infra health controls INF-04 and INF-06) is retried until it
+   passes or --post-gate-deadline runs out (a stack needs a moment to converge).
+4. If it fails, --rollback runs (through `sh -c`); the rollback time is measured from its start
+   until the post-deploy gate passes again, against [infra].rollback_limit_s (5 minutes), and
+   recorded as INF-08 evidence in rollback.json.
+
+Everything lands in reports/<timestamp>-deploy-<gates>/: gate/, post-gate-N/, rollback-N/
+bundles, deploy.json (every step), rollback.json (INF-08), manifest.json (SHA-256 of each file).
+
+Exit codes:
+    0   deployed: gates passed, DEPLOY_CMD succeeded, the post-deploy gate passed
+    2   usage error: bad arguments; nothing ran
+    10  gate refused: DEPLOY_CMD was not run
+    11  deploy failed: DEPLOY_CMD exited non-zero, could not start or timed out (no rollback)
+    12  post-deploy gate failed and the rollback restored it within the limit
+    13  post-deploy gate failed and the rollback failed (command failed, or not restored in time)
+    14  post-deploy gate failed and no --rollback was given
+    130 interrupted (SIGINT/SIGTERM): whatever had not started does not run
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nestgate.catalog import CONTROLS, GATES
+from nestgate.config import LoadedConfig, config_path, load_config
+from nestgate.errors import NestgateError
+from nestgate.evidence import Evidence
+from nestgate.gate_check import gate_run_problems
+from nestgate.redact import REDACTOR, register_config_secrets
+from nestgate.report_bundle import create_bundle_dir, read_json, sha256_file
+from nestgate.waivers import load_waivers
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEPLOYED, USAGE, REFUSED, DEPLOY_FAILED, ROLLED_BACK, ROLLBACK_FAILED, NO_ROLLBACK, INTERRUPTED = (
+    0, 2, 10, 11, 12, 13, 14, 130)
+DEFAULT_POST_GATE = ["INF-04", "INF-06"]
+GRACE_S = 30  # after forwarding SIGINT, how long a child gets to write its report
+
+
+class Interrupted(Exception):
+    pass
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Interrupted(f"signal {signum}")
+
+
+@dataclass
+class Step:
+    name: str
+    argv: list[str]
+    returncode: int | None = None
+    duration_s: float = 0.0
+    bundle: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def _say(text: str) -> None:
+    print(f"nestgate deploy: {REDACTOR.scrub(text)}", flush=True)
+
+
+def run_child(argv: list[str], cwd: Path, timeout_s: float, env: dict[str, str] | None = None) -> tuple[int, float]:
+    """Run a child in its own session; SIGINT to us is forwarded, a timeout kills its group."""
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(argv, cwd=cwd, start_new_session=True, env=env)
+    except OSError as exc:
+        _say(f"cannot start {argv[0]}: {exc.strerror or exc}")
+        return 127, 0.0
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        _say(f"{argv[0]} still running after {timeout_s:g} s: killed")
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return -signal.SIGKILL, time.monotonic() - started
+    except (KeyboardInterrupt, Interrupted):
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=GRACE_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        raise Interrupted(f"interrupted while running {argv[0]}") from None
+    return proc.returncode, time.monotonic() - started
+
+
+@dataclass
+class Selection:
+    gates: list[str]
+    controls: list[str]
+
+    @classmethod
+    def parse(cls, words: list[str]) -> Selection:
+        controls = [w for w in words if w in CONTROLS]
+        gates = [g for g in GATES if g in words or any(CONTROLS[c].gate == g for c in controls)]
+        return cls(gates, controls)
+
+    def pytest_args(self) -> list[str]:
+        args = ["-m", " or ".join(self.gates)]
+        return [*args, f"--nestgate-controls={','.join(self.controls)}"] if self.controls else args
+
+
+class Deploy:
+    def __init__(self, args: argparse.Namespace, cfg: LoadedConfig, folder: Path) -> None:
+        self.args = args
+        self.cfg = cfg
+        self.folder = folder
+        self.steps: list[Step] = []
+        self.rollback: dict[str, Any] | None = None
+        self.started = dt.datetime.now(dt.UTC)
+
+    def gate(self, name: str, selection: Selection) -> bool:
+        bundle = self.folder / name
+        argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *selection.pytest_args(),
+                f"--target-config={self.cfg.path}", f"--nestgate-bundle={bundle}"]
+        if self.args.waivers:
+            argv.append(f"--waivers={Path(self.args.waivers).resolve()}")
+        argv += [f"--numprocesses={self.args.numprocesses}"] if self.args.numprocesses else []
+        argv += self.args.pytest_arg
+        step = Step(name, argv, bundle=str(bundle))
+        self.steps.append(step)
+        _say(f"{name}: {' '.join(selection.pytest_args())}")
+        step.returncode, step.duration_s = run_child(argv, self.args.suite, self.args.gate_timeout)
+        step.problems = gate_run_problems(bundle, step.returncode, selection.gates, selection.controls)
+        for problem in step.problems:
+            _say(f"{name}: {problem}")
+        _say(f"{name}: {'PASSED' if not step.problems else 'NOT PASSED'} (evidence {bundle})")
+        return not step.problems
+
+    def command(self, name: str, argv: list[str], timeout_s: float) -> bool:
+        step = Step(name, argv)
+        self.steps.append(step)
+        _say(f"{name}: {' '.join(argv)}")
+        step.returncode, step.duration_s = run_child(argv, Path.cwd(), timeout_s)
+        if step.returncode != 0:
+            step.problems.append(f"exit status {step.returncode}")
+        _say(f"{name}: exit status {step.returncode} after {step.duration_s:.1f} s")
+        return step.returncode == 0
+
+    def post_gate(self, label: str, deadline: float) -> bool:
+        """Retry the post-deploy gate until it passes or the deadline (monotonic) passes."""
+        selection = Selection.parse(self.args.post_gate or DEFAULT_POST_GATE)
+        attempt = 0
+        while True:
+            attempt += 1
+            if self.gate(f"{label}-{attempt}", selection):
+                return True
+            if time.monotonic() + self.args.post_gate_interval > deadline:
+                return False
+            time.sleep(self.args.post_gate_interval)
+
+    def do_rollback(self) -> bool:
+        limit = self.cfg.model.infra.rollback_limit_s
+        started = time.monotonic()
+        ok = self.command("rollback", ["sh", "-c", self.args.rollback], limit)
+        command_s = time.monotonic() - started
+        restored = ok and self.post_gate("rollback-check", started + limit)
+        elapsed = time.monotonic() - started
+        ev = Evidence(control_id="INF-08", target=self.cfg.model.target.stack)
+        ev.source(f"nestgate deploy --rollback {self.args.rollback!r}, then the post-deploy gate until it passed")
+        ev.measure(rollback_s=round(elapsed, 2), rollback_command_s=round(command_s, 2),
+                   rollback_command_ok=ok, restored=restored, deploy_folder=str(self.folder))
+        ev.limit(rollback_limit_s=limit)
+        self.rollback = {**ev.to_dict(), "passed": restored and elapsed <= limit}
+        _write_json(self.folder / "rollback.json", REDACTOR.scrub_any(self.rollback))
+        _say(f"rollback: {'restored' if restored else 'NOT restored'} after {elapsed:.1f} s "
+             f"(limit {limit:g} s); INF-08 evidence in {self.folder / 'rollback.json'}")
+        return restored
+
+    def finish(self, code: int, outcome: str) -> int:
+        record = {"format": "nestgate-deploy/1", "started": self.started.isoformat(timespec="seconds"),
+                  "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                  "exit_code": code, "outcome": outcome, "deploy_command": self.args.command,
+                  "steps": [vars(s) for s in self.steps], "rollback": self.rollback}
+        _write_json(self.folder / "deploy.json", REDACTOR.scrub_any(record))
+        write_tree_manifest(self.folder)
+        _say(f"{outcome} (exit {code}); record {self.folder / 'deploy.json'}")
+        return code
+
+    def run(self) -> int:
+        if not self.gate("gate", Selection(self.args.gate, self.args.control)):
+            return self.finish(REFUSED, "gate refused: DEPLOY_CMD not run")
+        if not self.command("deploy", self.args.command, self.args.deploy_timeout):
+            return self.finish(DEPLOY_FAILED, "deploy failed")
+        if self.post_gate("post-gate", time.monotonic() + self.args.post_gate_deadline):
+            return self.finish(DEPLOYED, "deployed")
+        if not self.args.rollback:
+            return self.finish(NO_ROLLBACK, "post-deploy gate failed; no --rollback given")
+        if self.do_rollback():
+            return self.finish(ROLLED_BACK, "post-deploy gate failed; rolled back")
+        return self.finish(ROLLBACK_FAILED, "post-deploy gate failed; ROLLBACK FAILED")
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def write_tree_manifest(folder: Path) -> None:
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p != folder / "manifest.json")
+    _write_json(folder / "manifest.json", {"format": "nestgate-deploy/1", "files": {
+        str(p.relative_to(folder)): sha256_file(p) for p in files}})
+
+
+def latest_rollback_drill(reports: Path) -> dict[str, Any] | None:
+    """The newest rollback drill's INF-08 evidence under `reports`, for the INF-08 control."""
+    drills = sorted(reports.glob("*-deploy*/rollback.json"))
+    return read_json(drills[-1]) if drills else None
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="nestgate deploy", description=__doc__.split("\n\n")[0],
+                                epilog=__doc__[__doc__.index("Exit codes:"):],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--gate", action="append", required=True, choices=list(GATES), help="gate to pass first")
+    p.add_argument("--control", action="append", default=[], choices=list(CONTROLS), metavar="ID",
+                   help="run only these controls of the selected gates")
+    p.add_argument("--post-gate", action="append", default=[], metavar="GATE|ID",
+                   help=f"post-deploy gate or control (default: {', '.join(DEFAULT_POST_GATE)})")
+    p.add_argument("--rollback", metavar="CMD", help="shell command that rolls the deploy back")
+    p.add_argument("--target-config", metavar="PATH")
+    p.add_argument("--waivers", metavar="PATH")
+    p.add_argument("--suite", type=Path, default=PROJECT_ROOT, help="directory holding the tests_<gate>/ suites")
+    p.add_argument("--reports", type=Path, help="parent of the deploy folder (default: <suite>/reports)")
+    p.add_argument("-n", "--numprocesses", help="pytest-xdist workers for each gate run (e.g. auto)")
+    p.add_argument("--pytest-arg", action="append", default=[], metavar="ARG", help="extra pytest argument")
+    p.add_argument("--gate-timeout", type=float, default=3600.0)
+    p.add_argument("--deploy-timeout", type=float, default=3600.0)
+    p.add_argument("--post-gate-deadline", type=float, default=120.0, help="seconds to wait for the stack")
+    p.add_argument("--post-gate-interval", type=float, default=5.0)
+    p.add_argument("command", nargs=argparse.REMAINDER, help="-- DEPLOY_CMD ...")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    p = parser()
+    args = p.parse_args(argv)
+    args.command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not args.command:
+        p.error("give the deploy command after --")
+    bad_post = [w for w in args.post_gate if w not in GATES and w not in CONTROLS]
+    if bad_post:
+        p.error(f"--post-gate: not a gate or control ID: {', '.join(bad_post)}")
+    args.suite = args.suite.resolve()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    deploy = None
+    try:
+        cfg = load_config(config_path(args.target_config, args.suite))
+        register_config_secrets(cfg.model, cfg.resolve)
+        REDACTOR.add_secret_env()
+        if args.waivers:
+            load_waivers(Path(args.waivers))  # a malformed file refuses here, before anything runs
+        folder = create_bundle_dir((args.reports or args.suite / "reports").resolve(), "deploy-" + "-".join(args.gate))
+        deploy = Deploy(args, cfg, folder)
+        return deploy.run()
+    except NestgateError as exc:
+        _say(f"gate refused: {exc}")
+        return deploy.finish(REFUSED, f"gate refused: {exc}") if deploy else REFUSED
+    except (KeyboardInterrupt, Interrupted) as exc:
+        _say(f"interrupted ({exc or 'SIGINT'}); nothing further runs")
+        return deploy.finish(INTERRUPTED, f"interrupted: {exc or 'SIGINT'}") if deploy else INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
