@@ -57,6 +57,11 @@ class ServiceStatus:
         return f"{self.name:<9} {self.running}/{self.desired} running  {self.healthy} healthy  {tag}"
 
 
+def _spec_key(spec: dict[str, Any]) -> str:
+    # Tasks copy the service's TaskTemplate, except the defaulted "Runtime" field.
+    return json.dumps({k: v for k, v in spec.items() if k != "Runtime"}, sort_keys=True)
+
+
 def service_status(svc: Any) -> ServiceStatus:
     svc.reload()
     spec = svc.attrs["Spec"]
@@ -67,7 +72,7 @@ def service_status(svc: Any) -> ServiceStatus:
     current = True
     for task in svc.tasks(filters={"desired-state": "running"}):
         state = task["Status"]["State"]
-        if json.dumps(task["Spec"], sort_keys=True) != json.dumps(template, sort_keys=True):
+        if _spec_key(task["Spec"]) != _spec_key(template):
             current = False
         if state == "pending":
             pending += 1

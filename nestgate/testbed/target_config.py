@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from nestgate.testbed import faults, toml_out
+from nestgate.testbed import faults, secrets, toml_out
 from nestgate.testbed.compose import COMPOSE_NAME
+from nestgate.testbed.faults import scan
 
 if TYPE_CHECKING:
     from nestgate.testbed.testbed import Testbed
@@ -32,7 +33,33 @@ def build(tb: Testbed) -> dict[str, Any]:
             "edge_services": ["nginx"],
             "call_timeout_s": CALL_TIMEOUT_S,
         },
-        "security": {"secrets": {"prefix": tb.instance, "expected_count": 9, "max_age_days": 90.0}},
+        "security": {
+            "secrets": {"prefix": tb.instance, "expected_count": 9, "max_age_days": 90.0},
+            "scan": scan.write_clean(tb),
+            # The reference app's password login (MediaNest's real one is Plex OAuth: mode token).
+            "auth": {
+                "mode": "password",
+                "health": toml_out.Inline(method="GET", path="/api/auth/health"),
+                "login": toml_out.Inline(method="POST", path="/api/auth/login"),
+                "protected": toml_out.Inline(method="GET", path="/api/auth/session"),
+                "logout": toml_out.Inline(method="POST", path="/api/auth/logout"),
+                "token_json_path": "data.token", "token_location": "bearer", "csrf_path": "",
+                "username": secrets.TEST_USER,
+                "password": toml_out.Inline(file=f"secrets/{secrets.TEST_PASSWORD_FILE}"),
+            },
+        },
+        # INF-03/INF-05 credentials: the operator's copies of the swarm secrets. The reference
+        # app reports its database under /health (MediaNest's real one: /health/ready).
+        "infra": {
+            "database": {"password": toml_out.Inline(file="secrets/postgres_password")},
+            "redis": {"password": toml_out.Inline(file="secrets/redis_password")},
+            "app_reports": [toml_out.Inline(service="app", path="/health", field="checks.database")],
+        },
+    }
+    # Credentials as an operator holds them: the secret files `up` wrote (names are defaults).
+    config["infra"] = {
+        "database": {"password": toml_out.Inline(file="secrets/postgres_password")},
+        "redis": {"password": toml_out.Inline(file="secrets/redis_password")},
     }
     for name in state.faults:
         fault = faults.get(name)

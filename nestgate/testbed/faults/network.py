@@ -22,8 +22,13 @@ def _missing_secret(model: Model, tb: Testbed) -> None:
     model.declared_only_secrets.append(secret_name(tb.instance, "metrics_token"))
 
 
+def db_fault_port(port: int) -> int:
+    """Where db-port-published puts postgres on the host: derived from the instance's port."""
+    return port + 10000 if port + 10000 < 65536 else port - 10000
+
+
 def _db_port(model: Model, tb: Testbed) -> None:
-    model.svc("postgres")["ports"] = [(5432, tb.state.port + 1)]
+    model.svc("postgres")["ports"] = [(5432, db_fault_port(tb.state.port))]
 
 
 def _open_network(model: Model, tb: Testbed) -> None:
@@ -87,7 +92,7 @@ FAULTS = [
           "prefixed secrets stay, so the count still matches; the declared one is missing.",
           compose=_missing_secret),
     Fault("db-port-published", "SEC-05", "postgres publishes 5432 on the host",
-          "compose: services.postgres.ports = [5432 -> <port+1>, host mode]; a TCP connect from "
+          "compose: services.postgres.ports = [5432 -> <port+10000>, host mode]; a TCP connect from "
           "the host to it succeeds.", compose=_db_port),
     Fault("network-not-internal", "SEC-05", "data services on a non-internal network",
           "compose: the data network is replaced by `data-open` (internal: false; swarm networks are "

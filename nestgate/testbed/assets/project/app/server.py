@@ -103,6 +103,18 @@ def get_health(h: Handler) -> None:
     h.send_json(code, body)
 
 
+def get_ready(h: Handler) -> None:
+    # MediaNest's /health/ready shape: checks as a list of named components.
+    checks = {"database": check_database(), "cache": check_cache()}
+    ok = all(c["status"] == "ok" for c in checks.values())
+    h.send_json(200 if ok else 503, {"status": "ready" if ok else "not_ready",
+                                     "checks": [{"name": k, **v} for k, v in checks.items()]})
+
+
+def get_live(h: Handler) -> None:
+    h.send_json(200, {"status": "alive", "uptime_s": round(time.time() - STARTED, 1)})
+
+
 def get_api_health(h: Handler) -> None:
     if SETTINGS.api_health_delay_ms:
         time.sleep(SETTINGS.api_health_delay_ms / 1000)
@@ -188,6 +200,8 @@ def get_internal_stats(h: Handler) -> None:
 
 ROUTES = {
     ("GET", "/health"): get_health,
+    ("GET", "/health/ready"): get_ready,
+    ("GET", "/health/live"): get_live,
     ("GET", "/api/health"): get_api_health,
     ("GET", "/api/auth/health"): get_auth_health,
     ("GET", "/api/media/health"): get_media_health,

@@ -42,10 +42,10 @@ def log(line: str) -> None:
     sys.stdout.flush()
 
 
-def raise_alert(kind: str, message: str, source: str) -> dict:
+def raise_alert(kind: str, message: str, source: str, payload: dict | None = None) -> dict:
     with LOCK:
         alert = {"id": len(ALERTS) + 1, "kind": kind, "message": message, "source": source,
-                 "raised_at": now_iso()}
+                 "raised_at": now_iso(), "payload": payload or {}}
         ALERTS.append(alert)
     log(f"monitor alert id={alert['id']} kind={kind} source={source}")
     return alert
@@ -84,7 +84,7 @@ def worker() -> None:
                 item = PENDING.get_nowait()
             except queue.Empty:
                 break
-            raise_alert("test", item["message"], "api")
+            raise_alert("test", item["message"], "api", item["payload"])
         if time.monotonic() >= next_poll:
             next_poll = time.monotonic() + POLL_S
             poll_app()
@@ -145,8 +145,9 @@ class Handler(BaseHTTPRequestHandler):
                                  "uptime_s": round(time.time() - STARTED, 1)})
         elif path == "/heartbeat":
             beat = state["last_beat"]
-            age = None if beat is None else round(time.time() - beat, 2)
-            self.send_json(200, {"status": "ok" if age is not None and age < 10 else "stale",
+            # Never beaten: the heartbeat is as old as the process.
+            age = round(time.time() - (beat or STARTED), 2)
+            self.send_json(200, {"status": "ok" if beat is not None and age < 10 else "stale",
                                  "last_beat": now_iso(beat) if beat else None, "age_seconds": age,
                                  "beats": state["beats"]})
         elif path == "/alerts":
@@ -165,10 +166,13 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(404, {"error": "not found"})
             return
         try:
-            message = str(json.loads(raw).get("message", "test alert")) if raw else "test alert"
-        except (ValueError, AttributeError):
-            message = "test alert"
-        PENDING.put({"message": message[:200]})
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {"body": body}
+        # The whole payload is kept (bounded), so a sender's marker shows up in GET /alerts.
+        payload = {str(k)[:64]: str(v)[:200] for k, v in list(body.items())[:16]}
+        PENDING.put({"message": payload.get("message", "test alert"), "payload": payload})
         # Accepted, raised by the worker within about a second: poll GET /alerts to observe it.
         self.send_json(202, {"queued": True})
 
