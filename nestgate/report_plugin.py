@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -72,6 +73,8 @@ def report_evidence(report: pytest.TestReport) -> dict[str, Any] | None:
 def _message(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     text = longrepr[2] if isinstance(longrepr, tuple) else report.longreprtext
+    # xdist heads a worker's failure with "[gw1] linux -- Python ...": not part of the message
+    text = re.sub(r"^\[gw\d+\] [^\n]* -- Python [^\n]*\n", "", text.strip())
     return REDACTOR.scrub(text.strip())[:4000]
 
 

@@ -14,7 +14,10 @@ covers every fail-closed case:
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +33,9 @@ base_url = "{base_url}"
 docker_host = "{docker_host}"
 services = ["app"]
 call_timeout_s = {timeout}
+
+[infra]
+rollback_limit_s = {rollback_limit}
 """
 
 SEC02 = r'''\
@@ -114,11 +120,11 @@ PYTEST_INI = "[pytest]\naddopts = --strict-markers -p no:cacheprovider -ra\nxfai
 
 
 def write_suite(root: Path, base_url: str = "http://127.0.0.1:9", docker_host: str = "",
-                timeout_s: float = 5) -> Path:
+                timeout_s: float = 5, rollback_limit_s: float = 300) -> Path:
     """The suite under `root`: nestgate.toml, pytest.ini, tests_security/, tests_infra/."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "nestgate.toml").write_text(CONFIG.format(base_url=base_url, docker_host=docker_host,
-                                                      timeout=timeout_s))
+                                                      timeout=timeout_s, rollback_limit=rollback_limit_s))
     (root / "pytest.ini").write_text(PYTEST_INI)
     (root / "compose.yml").write_text("services:\n  app:\n    image: busybox\n")
     for gate, name, body in (("security", "test_sec02_fixture.py", SEC02), ("infra", "test_inf04_fixture.py", INF04)):
@@ -155,3 +161,24 @@ def hanging_endpoint() -> Iterator[str]:
         for conn in held:
             conn.close()
         server.close()
+
+
+def run_suite(root: Path, args: list[str], mode: str = "", timeout_s: float = 180,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """A plain `pytest ...` in the suite, as a pipeline runs it."""
+    return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=root, capture_output=True, text=True,
+                          timeout=timeout_s, env={**os.environ, "NG_MODE": mode, **(env or {})}, check=False)
+
+
+def bundles(root: Path) -> list[Path]:
+    return sorted(p for p in (root / "reports").glob("*") if p.is_dir())
+
+
+def deploy_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "nestgate.cli", "deploy", *args]
+
+
+def run_deploy(args: list[str], mode: str = "", timeout_s: float = 300, cwd: Path | None = None,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(deploy_argv(*args), cwd=cwd, capture_output=True, text=True, timeout=timeout_s,
+                          env={**os.environ, "NG_MODE": mode, **(env or {})}, check=False)

@@ -112,3 +112,91 @@ def test_no_config_with_gate_tests_is_a_usage_error(pytester):
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "target config not found" in result.stderr.str()
+
+
+# -- waivers, selection by control, the evidence bundle (issue 7) ----------------------------
+FAILING = ('@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("SEC-05")\n'
+           'def test_a(evidence): evidence.measure(published=["5432"]); assert False, "postgres publishes 5432"\n')
+WAIVER = ('[[waiver]]\nid = "{id}"\njustification = "migration window OPS-7"\nowner = "ops@example.org"\n'
+          'expires = {day}\n')
+
+
+def test_an_active_waiver_reports_the_failure_as_waived_with_its_justification(gate):
+    _write(gate, FAILING)
+    gate.makefile(".toml", w=WAIVER.format(id="SEC-05", day="2999-01-01"))
+    result = gate.runpytest("--waivers=w.toml", "-rs", "--no-nestgate-report")
+    assert result.ret == 0
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*security*GO*passed 0, failed 0, errors 0, waived 1*",
+                                 "*SEC-05: WAIVED until 2999-01-01 (owner ops@example.org): migration window OPS-7"
+                                 " | failure: SEC-05: postgres publishes 5432*"])
+
+
+def test_an_expired_waiver_waives_nothing_and_says_so(gate):
+    _write(gate, FAILING)
+    gate.makefile(".toml", w=WAIVER.format(id="SEC-05", day="2020-01-01"))
+    result = gate.runpytest("--waivers=w.toml", "--no-nestgate-report")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*waiver SEC-05 (line 1) expired on 2020-01-01: waives nothing*"])
+
+
+def test_a_malformed_waiver_file_stops_the_run_naming_the_line(gate):
+    _write(gate, FAILING)
+    gate.makefile(".toml", w=WAIVER.format(id="SEC-05", day="2999-01-01") + "\n[[waiver]]\nid = \"SEC-04\"\n")
+    result = gate.runpytest("--waivers=w.toml", "--no-nestgate-report")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "line 7: waiver 2: justification: required key is missing" in result.stderr.str()
+
+
+def test_select_by_control_id(gate):
+    _write(gate, FAILING + '@pytest.mark.security\n@pytest.mark.declared\n@pytest.mark.control("SEC-02")\n'
+                           'def test_b(): pass\n')
+    result = gate.runpytest("--nestgate-controls=SEC-02", "--no-nestgate-report")
+    assert result.ret == 0
+    result.assert_outcomes(passed=1, deselected=1)
+    result = gate.runpytest("--nestgate-controls=SEC-99", "--no-nestgate-report")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_a_gate_selected_by_marker_with_no_control_fails_the_run(gate):
+    _write(gate, '@pytest.mark.security\n@pytest.mark.declared\n@pytest.mark.control("SEC-02")\ndef test_b(): pass\n')
+    result = gate.runpytest("-m", "security or build", "--no-nestgate-report")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*build*NO-GO*[[]no control ran[]]*"])
+
+
+def test_a_teardown_error_is_a_no_go(gate):
+    _write(gate, '@pytest.fixture\ndef broken():\n    yield\n    raise RuntimeError("cleanup failed")\n'
+                 '@pytest.mark.security\n@pytest.mark.declared\n@pytest.mark.control("SEC-02")\n'
+                 'def test_b(broken): pass\n')
+    result = gate.runpytest("--no-nestgate-report")
+    result.stdout.fnmatch_lines(["*security*NO-GO*errors 1*"])
+
+
+def test_a_gate_run_writes_a_verified_bundle(gate):
+    import json
+
+    from nestgate.report_bundle import verify_bundle
+
+    _write(gate, FAILING)
+    result = gate.runpytest()
+    [bundle] = (gate.path / "reports").iterdir()
+    evidence = verify_bundle(bundle)
+    assert bundle.name.endswith("-all")
+    [record] = evidence["controls"]
+    assert (record["control_id"], record["outcome"]) == ("SEC-05", "failed")
+    assert record["measured"] == {"published": ["5432"]}
+    assert evidence["verdict"]["security"]["verdict"] == "NO-GO" and evidence["go"] is False
+    assert json.loads((bundle / "manifest.json").read_text())["target"]["stack"] == "medianest-staging"
+    result.stdout.fnmatch_lines([f"nestgate evidence: {bundle} (manifest verified)"])
+
+
+def test_an_unwritable_report_directory_stops_the_run_before_any_control(gate):
+    _write(gate, 'import pathlib\n@pytest.mark.security\n@pytest.mark.declared\n@pytest.mark.control("SEC-02")\n'
+                 'def test_b(): pathlib.Path("ran").touch()\n')
+    (gate.path / "afile").write_text("")
+    result = gate.runpytest("--nestgate-report=afile/reports")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "cannot write report directory" in result.stderr.str()
+    assert not (gate.path / "ran").exists()
