@@ -48,13 +48,6 @@ def build(tb: Testbed) -> dict[str, Any]:
                 "password": toml_out.Inline(file=f"secrets/{secrets.TEST_PASSWORD_FILE}"),
             },
         },
-        # INF-03/INF-05 credentials: the operator's copies of the swarm secrets. The reference
-        # app reports its database under /health (MediaNest's real one: /health/ready).
-        "infra": {
-            "database": {"password": toml_out.Inline(file="secrets/postgres_password")},
-            "redis": {"password": toml_out.Inline(file="secrets/redis_password")},
-            "app_reports": [toml_out.Inline(service="app", path="/health", field="checks.database")],
-        },
     }
     # Credentials as an operator holds them: the secret files `up` wrote (names are defaults).
     config["infra"] = {

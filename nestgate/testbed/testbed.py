@@ -135,23 +135,28 @@ class Testbed:
 
     # -- faults ----------------------------------------------------------------------------
     def apply_fault(self, name: str) -> None:
-        fault = registry.get(name)
-        if fault.name not in self.state.faults:
-            self._sync(add=[fault.name], remove=[])
+        self.apply_faults([name])
 
     def remove_fault(self, name: str) -> None:
-        fault = registry.get(name)
-        if fault.name in self.state.faults:
-            self._sync(add=[], remove=[fault.name])
+        self.remove_faults([name])
+
+    def apply_faults(self, names: Sequence[str]) -> None:
+        """Apply several faults with one stack deploy (those already applied are skipped)."""
+        wanted = [registry.get(n).name for n in dict.fromkeys(names)]
+        self._sync(add=[n for n in wanted if n not in self.state.faults], remove=[])
+
+    def remove_faults(self, names: Sequence[str]) -> None:
+        wanted = [registry.get(n).name for n in dict.fromkeys(names)]
+        self._sync(add=[], remove=[n for n in wanted if n in self.state.faults])
 
     @contextmanager
-    def fault(self, name: str) -> Iterator[registry.Fault]:
-        """Apply a fault for the duration of a with-block; always removed afterwards."""
-        self.apply_fault(name)
+    def fault(self, *names: str) -> Iterator[list[registry.Fault]]:
+        """Apply one or more faults for a with-block; always removed afterwards."""
         try:
-            yield registry.get(name)
+            self.apply_faults(names)
+            yield [registry.get(n) for n in names]
         finally:
-            self.remove_fault(name)
+            self.remove_faults(names)
 
     # -- helpers used by faults ------------------------------------------------------------
     def restore_tree_file(self, rel: str) -> None:
@@ -210,6 +215,8 @@ class Testbed:
     def _sync(self, add: list[str], remove: list[str], force_deploy: bool = False) -> bool:
         """Remove and add faults with one deploy: hooks, tree patches, compose, converge, config."""
         state = self.state
+        if not add and not remove and not force_deploy:
+            return False
         for f in map(registry.get, remove):
             if f.pre_remove:
                 f.pre_remove(self)
