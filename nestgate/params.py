@@ -27,3 +27,17 @@ def each_response_endpoint(cfg: LoadedConfig) -> list[str]:
 def each_shared_consumer(cfg: LoadedConfig) -> list[str]:
     """BLD-02: the packages (directories) that consume the shared package."""
     return list(cfg.model.build.shared.consumers)
+
+
+def each_env_service(cfg: LoadedConfig) -> list[str]:
+    return list(cfg.model.infra.env.services)
+
+
+def each_app_report(cfg: LoadedConfig) -> list[str]:
+    """INF-03: the app services that report their database (keys of infra.app_reports)."""
+    return [r.service for r in cfg.model.infra.app_reports]
+
+
+def each_health_endpoint(cfg: LoadedConfig) -> list[str]:
+    """INF-04: the health endpoint paths."""
+    return [e.path for e in cfg.model.infra.health_endpoints]

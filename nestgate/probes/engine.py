@@ -18,7 +18,17 @@ import docker.errors
 import requests
 
 from nestgate.errors import EngineUnreachable, EvidenceUnavailable
-from nestgate.probes.engine_facts import ContainerFacts, NodeFacts, StatsFacts, StatsRound, SwarmFacts
+from nestgate.probes.engine_facts import (
+    ContainerFacts,
+    LogLine,
+    NodeFacts,
+    ServiceState,
+    StatsFacts,
+    StatsRound,
+    SwarmFacts,
+    TaskFacts,
+)
+from nestgate.scan_parsers import parse_time
 
 T = TypeVar("T")
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
@@ -175,6 +185,30 @@ class Engine:
             lambda api: api.networks(filters={"label": f"{self._stack_label()}"}),
         )
 
+    # -- services with status, tasks, images, logs (infra gate) ---------------------------
+    def service_states(self) -> list[ServiceState]:
+        """The stack's swarm services with the engine's running/desired counts and their tasks."""
+        label = f"com.docker.stack.namespace={self.stack}"
+        raw = self.call("service ls", lambda api: api.services(filters={"label": label}, status=True))
+        tasks: dict[str, list[TaskFacts]] = {}
+        for t in self.tasks():
+            tasks.setdefault(str(t.get("ServiceID", "")), []).append(task_from_raw(t))
+        return sorted((service_from_raw(s, self.stack, tasks.get(s["ID"], [])) for s in raw),
+                      key=lambda s: s.name)
+
+    def image_exists(self, reference: str) -> bool:
+        try:
+            self.call("image inspect", lambda api: api.inspect_image(reference))
+        except docker.errors.NotFound:
+            return False
+        return True
+
+    def logs(self, container: ContainerFacts, since: float) -> list[LogLine]:
+        """The container's stdout and stderr lines since an epoch time, daemon timestamps on."""
+        raw = self.call("logs", lambda api: api.logs(container.id, stdout=True, stderr=True,
+                                                      timestamps=True, since=since))
+        return log_lines_from_raw(raw, container)
+
     # -- stats ---------------------------------------------------------------------------
     def stats(self, containers: list[ContainerFacts]) -> list[StatsFacts]:
         """One stats sample per container, all taken in parallel: one sample period in total."""
@@ -225,3 +259,67 @@ def stats_from_raw(raw: dict[str, Any], container: ContainerFacts) -> StatsFacts
         cpu_percent=percent,
         online_cpus=online,
     )
+
+
+def _epoch(raw: Any) -> float | None:
+    stamp = parse_time(raw)
+    # Go's zero time (0001-01-01) means "never".
+    return stamp.timestamp() if stamp is not None and stamp.year > 1970 else None
+
+
+def task_from_raw(raw: dict[str, Any]) -> TaskFacts:
+    status = raw.get("Status") or {}
+    cstatus = status.get("ContainerStatus") or {}
+    exit_code = cstatus.get("ExitCode")
+    return TaskFacts(
+        id=str(raw.get("ID", "")),
+        slot=raw.get("Slot"),
+        node_id=str(raw.get("NodeID", "")),
+        desired_state=str(raw.get("DesiredState", "")),
+        state=str(status.get("State", "")),
+        message=str(status.get("Message", "")),
+        error=str(status.get("Err", "")),
+        timestamp=_epoch(status.get("Timestamp")),
+        container_id=str(cstatus.get("ContainerID", "")),
+        exit_code=int(exit_code) if exit_code is not None else None,
+    )
+
+
+def _image_of(spec: dict[str, Any]) -> str:
+    return str(((spec.get("TaskTemplate") or {}).get("ContainerSpec") or {}).get("Image", ""))
+
+
+def service_from_raw(raw: dict[str, Any], stack: str, tasks: list[TaskFacts]) -> ServiceState:
+    spec = raw.get("Spec") or {}
+    full = str(spec.get("Name", ""))
+    status = raw.get("ServiceStatus") or {}
+    mode = next(iter(spec.get("Mode") or {"unknown": None})).lower()
+    container_spec = (spec.get("TaskTemplate") or {}).get("ContainerSpec") or {}
+    check = container_spec.get("Healthcheck") or {}
+    return ServiceState(
+        id=str(raw.get("ID", "")),
+        name=full.removeprefix(f"{stack}_"),
+        mode=mode,
+        desired_tasks=int(status.get("DesiredTasks") or 0),
+        running_tasks=int(status.get("RunningTasks") or 0),
+        image=_image_of(spec),
+        previous_image=_image_of(raw.get("PreviousSpec") or {}),
+        has_healthcheck=bool(check.get("Test")) and check.get("Test") != ["NONE"],
+        tasks=sorted(tasks, key=lambda t: (t.slot or 0, -(t.timestamp or 0))),
+        env=[str(e) for e in container_spec.get("Env") or []],
+    )
+
+
+def log_lines_from_raw(raw: bytes | str, container: ContainerFacts) -> list[LogLine]:
+    """`<RFC 3339 timestamp> <text>` lines as the logs API returns them with timestamps on."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    out = []
+    for line in text.splitlines():
+        stamp, _, rest = line.partition(" ")
+        when = _epoch(stamp)
+        if when is None:  # a continuation without a stamp belongs to no minute: keep it with the last
+            if out:
+                out.append(LogLine(container.name, container.service, out[-1].timestamp, line))
+            continue
+        out.append(LogLine(container.name, container.service, when, rest))
+    return out

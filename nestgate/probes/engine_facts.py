@@ -55,3 +55,43 @@ class StatsRound:
 
     duration_s: float  # wall time of the whole round (about one daemon sample period)
     stats: list[StatsFacts]
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    """One swarm task of a service: current or history (swarm keeps a few per slot)."""
+
+    id: str
+    slot: int | None  # replicated services; None for global
+    node_id: str
+    desired_state: str  # "running", "shutdown", "remove"
+    state: str  # "running", "failed", "complete", "shutdown", "rejected", "pending", ...
+    message: str
+    error: str
+    timestamp: float | None  # epoch seconds of the last state change
+    container_id: str
+    exit_code: int | None
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    """A swarm service of the stack: what it should run and what it runs (INF-06, INF-08)."""
+
+    id: str
+    name: str  # short name without the stack prefix
+    mode: str  # "replicated", "global", ...
+    desired_tasks: int  # from the engine's ServiceStatus (replicas, or eligible nodes for global)
+    running_tasks: int
+    image: str
+    previous_image: str  # image of PreviousSpec; "" when the service has none
+    has_healthcheck: bool
+    tasks: list[TaskFacts] = field(default_factory=list)
+    env: list[str] = field(default_factory=list, repr=False)  # ContainerSpec.Env, "KEY=value"
+
+
+@dataclass(frozen=True)
+class LogLine:
+    container: str
+    service: str
+    timestamp: float  # epoch seconds, as the daemon stamped the line
+    text: str

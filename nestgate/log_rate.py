@@ -1,0 +1,52 @@
+"""INF-07 logic: error lines in logs and their rate.
+
+"Errors per minute" here means the peak: the most matching lines within any 60-second span of
+the window (a sliding window, so a burst across a minute boundary is not split in two). The
+average over the observed span is reported beside it; the gate compares the peak.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from nestgate.probes.engine_facts import LogLine
+
+SPAN_S = 60.0
+
+
+@dataclass(frozen=True)
+class Peak:
+    count: int
+    start: float  # epoch seconds of the first line of the busiest span (0 when no lines)
+
+
+def matching(lines: Iterable[LogLine], pattern: str) -> list[LogLine]:
+    rx = re.compile(pattern)
+    return [line for line in lines if rx.search(line.text)]
+
+
+def peak(times: Sequence[float], span_s: float = SPAN_S) -> Peak:
+    """The most events within any half-open span [t, t + span_s) that starts at an event."""
+    ordered = sorted(times)
+    best = Peak(0, 0.0)
+    for i, start in enumerate(ordered):
+        count = bisect_right(ordered, start + span_s - 1e-9) - i
+        if count > best.count:
+            best = Peak(count, start)
+    return best
+
+
+def average_per_minute(count: int, observed_s: float) -> float:
+    """Events per minute over the observed span (at least one minute, so a fresh stack's first
+    seconds do not read as a huge rate)."""
+    return count / max(observed_s / 60.0, 1.0)
+
+
+def busiest_sources(lines: Iterable[LogLine], start: float, span_s: float = SPAN_S) -> list[tuple[str, int]]:
+    """Containers by number of lines within [start, start + span_s), most first."""
+    counts = Counter(line.container for line in lines if start <= line.timestamp < start + span_s)
+    return counts.most_common()

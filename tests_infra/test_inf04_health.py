@@ -1,0 +1,45 @@
+"""INF-04 — Health monitoring endpoints responsive (`Health monitoring endpoints responsive`).
+
+Every configured health endpoint must answer 2xx within its own timeout, through the target's
+base URL. A JSON body that carries a status field must say healthy (`healthy`, `ok`, `up`, ...,
+as configured): a 200 that says "degraded" fails. A body with no status field, or not JSON,
+rests on the status code.
+"""
+
+import time
+
+import pytest
+
+from nestgate.errors import EvidenceUnavailable
+from nestgate.health_report import is_healthy, status_of
+from nestgate.params import each_health_endpoint
+
+pytestmark = [pytest.mark.infra, pytest.mark.runtime]
+
+
+@pytest.mark.control("INF-04", path=each_health_endpoint)
+def test_health_endpoint_answers_healthy(path, target_config, http, evidence):
+    infra = target_config.model.infra
+    endpoint = next(e for e in infra.health_endpoints if e.path == path)
+    url = http.url(endpoint.path)
+    evidence.source(f"GET {url}")
+    evidence.limit(status_code="2xx", within_s=endpoint.timeout_s, body_status_one_of=infra.healthy_statuses)
+    started = time.monotonic()
+    try:
+        answer = http.get(endpoint.path, timeout_s=endpoint.timeout_s)
+    except EvidenceUnavailable as exc:
+        # No answer is the finding itself: the endpoint is not responsive.
+        waited = time.monotonic() - started
+        evidence.measure(answered=False, waited_s=round(waited, 3), error=str(exc))
+        raise AssertionError(f"health endpoint {endpoint.path} not responsive after {waited:.1f} s "
+                             f"(timeout {endpoint.timeout_s:g} s): {exc}") from None
+    body = answer.json()
+    status = status_of(body, infra.status_field) if isinstance(body, dict) else None
+    evidence.measure(answered=True, http_status=answer.status, seconds=round(answer.elapsed_s, 3), body_status=status)
+    assert 200 <= answer.status < 300, (
+        f"health endpoint {endpoint.path} answered HTTP {answer.status} (expected 2xx): {answer.excerpt(120)!r}")
+    assert answer.elapsed_s <= endpoint.timeout_s, (
+        f"health endpoint {endpoint.path} took {answer.elapsed_s:.2f} s (timeout {endpoint.timeout_s:g} s)")
+    assert status is None or is_healthy(status, infra.healthy_statuses), (
+        f"health endpoint {endpoint.path} answered HTTP {answer.status} but its body says "
+        f"{infra.status_field}={status!r} (expected one of {', '.join(infra.healthy_statuses)})")
