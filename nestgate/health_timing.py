@@ -129,10 +129,10 @@ def image_check(config: dict) -> DeclaredCheck | None:
 
 def declared_problem(check: DeclaredCheck | None, limit_s: float) -> str:
     """Why this healthcheck cannot show the container healthy within the limit; "" when it can."""
+    if check is not None and check.disabled:
+        return "has its healthcheck disabled"
     if check is None or not check.test:
         return "declares no healthcheck"
-    if check.disabled:
-        return "has its healthcheck disabled"
     if check.interval_s >= limit_s:
         # The engine runs the first probe one interval after the start.
         return (f"healthcheck interval is {check.interval_s:g} s: its first probe runs {check.interval_s:g} s "

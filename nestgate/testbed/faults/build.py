@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from nestgate.testbed import frontend
@@ -13,6 +16,11 @@ if TYPE_CHECKING:
 
 TYPE_ERROR_FILE = "backend/src/release-notes.ts"
 BROKEN_COPY = "COPY app/requirements.lock /srv/app/requirements.lock\n"
+SHARED_LINK = "backend/node_modules/@medianest/shared"
+# A service renamed in one place only: Compose refuses a depends_on on a service that does not exist.
+COMPOSE_REJECTED = "    depends_on: [database]\n"
+# Compose's long depends_on syntax: Compose accepts it, the docker CLI's v3 loader (stack deploy) does not.
+STACK_REJECTED = "    depends_on:\n      postgres:\n        condition: service_healthy\n"
 
 
 def _add_type_error(tb: Testbed) -> None:
@@ -35,6 +43,31 @@ def _break_dockerfile(tb: Testbed) -> None:
     path.write_text("".join(lines))
 
 
+def _copy_shared(tb: Testbed) -> None:
+    # What `npm install --install-links` leaves behind: a copy, which goes stale on the next shared build.
+    link = tb.project_dir / SHARED_LINK
+    if link.is_symlink():
+        link.unlink()
+        shutil.copytree(tb.project_dir / "shared", link, symlinks=True)
+
+
+def _relink_shared(tb: Testbed) -> None:
+    link = tb.project_dir / SHARED_LINK
+    if not link.is_symlink():
+        shutil.rmtree(link, ignore_errors=True)
+        link.symlink_to(os.path.relpath(tb.project_dir / "shared", link.parent))
+
+
+def _edit_app_service(line: str) -> Callable[[Testbed], None]:
+    """A post-deploy hook: the compose file on disk gets `line` under services.app. The running
+    stack keeps the spec deployed from the clean file; the next deploy renders the file afresh."""
+    def hook(tb: Testbed) -> None:
+        lines = tb.compose_path.read_text().splitlines(keepends=True)
+        lines.insert(lines.index("  app:\n") + 1, line)
+        tb.compose_path.write_text("".join(lines))
+    return hook
+
+
 FAULTS = [
     Fault("bundle-too-big", "PRF-01", "frontend/.next grows past 10 MB",
           "source tree: a 9 MB static/chunks/vendor-media-player-*.js is added (total ~11 MB "
@@ -54,4 +87,19 @@ FAULTS = [
           f"source tree: `{BROKEN_COPY.strip()}` before the app COPY; `docker build` fails. The "
           "running stack keeps its image (built from the pristine tree).",
           tree_apply=_break_dockerfile, tree_remove=lambda tb: tb.restore_tree_file("Dockerfile")),
+    Fault("shared-stale-copy", "BLD-02", "backend resolves @medianest/shared to a stale copy",
+          f"source tree: {SHARED_LINK} becomes a copy of shared/ instead of npm's link to it, as "
+          "`npm install --install-links` leaves it. Node resolves the package outside shared/dist; "
+          "the copy has the same content, so type-check and critical-path tests still pass.",
+          tree_apply=_copy_shared, tree_remove=_relink_shared),
+    Fault("compose-rejected", "BLD-06", "Compose rejects the compose file (undefined service)",
+          f"compose file on disk (after the deploy): `{COMPOSE_REJECTED.strip()}` under services.app. "
+          "Every control that needs the declared model fails closed with Compose's message (evidence "
+          "unavailable); BLD-06 is the one whose finding it is. The running stack is unchanged.",
+          post_apply=_edit_app_service(COMPOSE_REJECTED)),
+    Fault("stack-rejected", "BLD-06", "docker stack deploy rejects the compose file; Compose accepts it",
+          "compose file on disk (after the deploy): a long-syntax depends_on with `condition: "
+          "service_healthy` under services.app. Compose accepts it; the docker CLI's stack loader "
+          "fails (`services.app.depends_on must be a list`). The running stack is unchanged.",
+          post_apply=_edit_app_service(STACK_REJECTED)),
 ]
