@@ -16,13 +16,14 @@ pytestmark = [pytest.mark.performance, pytest.mark.runtime]
 def test_stack_memory_total_under_limit(usage_window, engine, target_config, evidence):
     target, perf = target_config.model.target, target_config.model.performance
     rounds = len(usage_window.rounds)
-    evidence.source(f"GET /containers/{{id}}/stats?stream=false on {engine.url}: every running container "
-                    f"of stack {target.stack}, {rounds} round(s), each round in parallel")
+    evidence.source(f"GET /containers/{{id}}/stats?stream=false&one-shot=true on {engine.url}: every running "
+                    f"container of stack {target.stack}, {rounds} rounds {perf.stats_interval_s:g} s apart, "
+                    "each round in parallel")
     evidence.limit(total_mib_under=perf.memory_total_limit_mb)
     usage = usage_window.per_container()
     totals = usage_window.totals()
     evidence.measure(total_mib_per_round=[round(t / MIB, 1) for t in totals],
-                     round_seconds=usage_window.round_seconds(),
+                     window_s=usage_window.window_s(), round_seconds=usage_window.round_seconds(),
                      per_container_mib={u.container: round(u.memory_peak_bytes / MIB, 1) for u in usage})
     absent = [s for s in target.services if s not in {u.service for u in usage}]
     assert not absent, (f"stack {target.stack}: no running container for service(s) {', '.join(absent)}, "
@@ -32,4 +33,4 @@ def test_stack_memory_total_under_limit(usage_window, engine, target_config, evi
                         for u in sorted(usage, key=lambda u: -u.memory_peak_bytes)[:3])
     assert peak < perf.memory_total_limit_mb * MIB, (
         f"stack {target.stack} uses {peak / MIB:.0f} MiB of memory in total (peak of {rounds} docker stats "
-        f"round(s), {len(usage)} containers), limit {perf.memory_total_limit_mb:g} MiB; largest: {largest}")
+        f"rounds, {len(usage)} containers), limit {perf.memory_total_limit_mb:g} MiB; largest: {largest}")

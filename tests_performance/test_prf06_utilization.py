@@ -1,7 +1,8 @@
 """PRF-06 — Resource utilization: <80% memory, <70% CPU (`docker stats --no-stream`).
 
 Per container over a window of sample rounds (each round samples the whole stack at once): peak
-memory use against its memory limit, mean CPU against its CPU limit (see nestgate.utilization).
+memory use against its memory limit, mean CPU over the window against its CPU limit (see
+nestgate.utilization).
 """
 
 import pytest
@@ -16,11 +17,13 @@ pytestmark = [pytest.mark.performance, pytest.mark.runtime]
 def test_utilization_under_limits(service, usage_window, engine, target_config, evidence):
     stack, perf = target_config.model.target.stack, target_config.model.performance
     rounds = len(usage_window.rounds)
-    evidence.source(f"GET /containers/{{id}}/stats?stream=false on {engine.url}, {rounds} round(s) over "
-                    "the whole stack at once; CPU limit from HostConfig.NanoCpus/CpuQuota")
+    window = usage_window.window_s()
+    evidence.source(f"GET /containers/{{id}}/stats?stream=false&one-shot=true on {engine.url}, {rounds} rounds "
+                    f"over {window:g} s, each over the whole stack at once; CPU limit from HostConfig.NanoCpus")
     evidence.limit(memory_percent_under=perf.memory_percent_limit, cpu_percent_of_limit_under=perf.cpu_percent_limit)
     usage = [u for u in usage_window.per_container() if u.service == service]
-    evidence.measure(round_seconds=usage_window.round_seconds(), containers={u.container: u.record() for u in usage})
+    evidence.measure(window_s=window, round_seconds=usage_window.round_seconds(),
+                     containers={u.container: u.record() for u in usage})
     assert usage, f"service {service}: no running container in stack {stack}"
     problems = []
     for u in usage:
@@ -32,6 +35,6 @@ def test_utilization_under_limits(service, usage_window, engine, target_config, 
             basis = (f"its {u.cpu_limit_cores:g} CPU limit" if u.cpu_limited
                      else f"the host's {u.cpu_limit_cores:g} CPUs")
             problems.append(f"container {u.container} uses {u.cpu_percent_of_limit:.0f} % of {basis} "
-                            f"({u.cpu_mean_percent:.0f} % in docker stats, mean of {rounds} round(s)), "
+                            f"({u.cpu_mean_percent:.0f} % in docker stats, mean over {window:g} s), "
                             f"limit {perf.cpu_percent_limit:g} %")
     assert not problems, f"service {service}: " + "; ".join(problems)

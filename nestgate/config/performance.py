@@ -26,8 +26,10 @@ class Performance(Strict):
     pool_burst_requests: int = Field(40, ge=1)
     pool_burst_concurrency: int = Field(20, ge=1)
 
-    # PRF-04 and PRF-06: rounds of `docker stats`, each sampling every container at once.
-    stats_samples: int = Field(3, ge=1)
+    # PRF-04 and PRF-06: rounds of `docker stats`, each sampling every container at once, this far
+    # apart; CPU is the mean over the window between the first and the last round.
+    stats_samples: int = Field(4, ge=2)
+    stats_interval_s: float = Field(1.0, gt=0)
     memory_total_limit_mb: float = Field(2048.0, gt=0)
     memory_percent_limit: float = Field(80.0, gt=0)
     # Percent of the container's CPU limit (of the host's CPUs when it has none).

@@ -221,21 +221,34 @@ class Engine:
         raw = self.call("stats", lambda api: api.stats(container.id, stream=False))
         return stats_from_raw(raw, container)
 
-    def stats_rounds(self, containers: list[ContainerFacts], rounds: int) -> list[StatsRound]:
-        """`rounds` consecutive samples of every container, each round sampled in parallel.
+    def stats_rounds(self, containers: list[ContainerFacts], rounds: int, interval_s: float) -> list[StatsRound]:
+        """`rounds` one-shot samples of every container, `interval_s` apart, each round in parallel.
 
+        A one-shot sample (API 1.41) answers at the daemon's next collection tick (up to 1 s) where
+        a plain one waits two ticks to fill in precpu; CPU is then taken from the cumulative
+        counters between rounds, so the window is the caller's and not the daemon's.
         A daemon refusal (say, a container that vanished mid-run) is evidence unavailable, with the
         daemon's own message, which names the container.
         """
         out: list[StatsRound] = []
-        for _ in range(rounds):
+        first = time.monotonic()
+        for i in range(rounds):
+            time.sleep(max(0.0, first + i * interval_s - time.monotonic()))
             started = time.monotonic()
             try:
-                stats = self.stats(containers)
+                if containers:
+                    with ThreadPoolExecutor(max_workers=min(PARALLEL_CALLS * 2, len(containers))) as pool:
+                        stats = list(pool.map(self._stats_one_shot, containers))
+                else:
+                    stats = []
             except docker.errors.APIError as exc:
                 raise EvidenceUnavailable(f"docker stats refused: {_one_line(exc)}") from None
-            out.append(StatsRound(duration_s=time.monotonic() - started, stats=stats))
+            out.append(StatsRound(at_s=started - first, duration_s=time.monotonic() - started, stats=stats))
         return out
+
+    def _stats_one_shot(self, container: ContainerFacts) -> StatsFacts:
+        raw = self.call("stats", lambda api: api.stats(container.id, stream=False, one_shot=True))
+        return stats_from_raw(raw, container)
 
 
 def stats_from_raw(raw: dict[str, Any], container: ContainerFacts) -> StatsFacts:
@@ -258,6 +271,8 @@ def stats_from_raw(raw: dict[str, Any], container: ContainerFacts) -> StatsFacts
         memory_limit_bytes=int(mem.get("limit", 0)),
         cpu_percent=percent,
         online_cpus=online,
+        cpu_total_ns=int(cpu.get("cpu_usage", {}).get("total_usage", 0)),
+        system_cpu_ns=int(cpu.get("system_cpu_usage", 0)),
     )
 
 

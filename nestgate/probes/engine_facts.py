@@ -47,13 +47,17 @@ class StatsFacts:
     memory_limit_bytes: int
     cpu_percent: float  # over the daemon's own sample interval, 100% = one full core
     online_cpus: int
+    # Cumulative counters, so a caller can take CPU % over its own interval (one-shot samples).
+    cpu_total_ns: int = 0  # the container's CPU time
+    system_cpu_ns: int = 0  # the host's CPU time (all CPUs)
 
 
 @dataclass(frozen=True)
 class StatsRound:
     """One `docker stats` sample of several containers, all taken at once."""
 
-    duration_s: float  # wall time of the whole round (about one daemon sample period)
+    at_s: float  # when the round started, seconds after the first round started
+    duration_s: float  # wall time of the whole round
     stats: list[StatsFacts]
 
 
