@@ -50,6 +50,16 @@ class Status:
         return out
 
 
+def _image(spec: dict | None) -> str:
+    return str(((spec or {}).get("TaskTemplate") or {}).get("ContainerSpec", {}).get("Image", ""))
+
+
+def _rollback_ready(attrs: dict) -> bool:
+    """Swarm's PreviousSpec runs another image than the current spec: an env-only update (a fault
+    applied or removed) leaves the same image there, so release 1 must go first again (INF-08)."""
+    return "PreviousSpec" in attrs and _image(attrs["PreviousSpec"]) != _image(attrs.get("Spec"))
+
+
 class Testbed:
     def __init__(self, instance: str = DEFAULT_INSTANCE) -> None:
         self.instance = check_instance(instance)
@@ -250,7 +260,7 @@ class Testbed:
         existing = stack.services(self.instance)
         keep_bare = {s for name in self.state.faults for s in registry.get(name).no_rollback}
         need_r1 = [s for s in BUILT if s in model.services and s not in keep_bare
-                   and (s not in existing or "PreviousSpec" not in existing[s].attrs)]
+                   and (s not in existing or not _rollback_ready(existing[s].attrs))]
         unchanged = (self.compose_path.exists() and self.compose_path.read_text() == text
                      and set(existing) == set(model.services))
         deployed = False
