@@ -12,7 +12,7 @@ _SCRIPT_ALIASES = {"test": "test", "t": "test", "tst": "test", "start": "start",
                    "restart": "restart"}
 _RUN = {"run", "run-script", "rum", "urn"}
 _VALUE_OPTIONS = {"--prefix", "-C", "--workspace", "-w", "--loglevel", "--userconfig", "--cache"}
-_MISSING = re.compile(r"Missing script:\s*\"?([^\"\n]+?)\"?\s*$", re.MULTILINE)
+_MISSING = re.compile(r"Missing script:\s*\"?([^\"\n]+?)\"?\s*$", re.MULTILINE | re.IGNORECASE)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 

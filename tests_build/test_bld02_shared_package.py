@@ -10,6 +10,7 @@ import pytest
 
 from nestgate.params import each_shared_consumer
 from nestgate.probes.node import resolve
+from nestgate.shared_resolution import resolution_problems
 
 pytestmark = [pytest.mark.build, pytest.mark.declared]
 
@@ -28,12 +29,5 @@ def test_shared_package_resolves_to_its_built_output(consumer, target_config, ev
     found = resolve(consumer_dir, package, build.command_timeout_s)
     evidence.measure(**{r.kind: {"path": str(r.path) if r.path else None, "exists": r.exists,
                                  **({"error": r.error} if r.error else {})} for r in found})
-    problems = []
-    for r in found:
-        if r.path is None:
-            problems.append(f"{r.kind} does not resolve: {r.error}")
-        elif not r.path.is_relative_to(output):
-            problems.append(f"{r.kind} resolves to {r.path}, outside the built output {output}")
-        elif not r.exists:
-            problems.append(f"{r.kind} resolves to {r.path}, which does not exist (not built?)")
+    problems = resolution_problems(found, output, source.resolve())
     assert not problems, f"{package} from consumer {consumer}: " + "; ".join(problems)

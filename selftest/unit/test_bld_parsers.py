@@ -1,0 +1,144 @@
+"""Pure logic of the build gate: builder stream, tsc diagnostics, npm output, swarm options."""
+
+from pathlib import Path
+
+import pytest
+
+from nestgate.build_stream import read_stream
+from nestgate.npm_output import NpmScript, missing_script, npm_script, runner_summary
+from nestgate.probes.node import Resolution
+from nestgate.shared_resolution import resolution_problems
+from nestgate.swarm_compat import IGNORED, REJECTED, findings
+from nestgate.tsc_output import parse_errors
+
+
+# -- legacy builder stream ----------------------------------------------------------------
+def _stream(*lines):
+    return [{"stream": line + "\n"} for line in lines]
+
+
+def test_a_successful_build_yields_its_image_and_step_count():
+    chunks = _stream("Step 1/2 : FROM base", " ---> 55c2bb79eaad", "Step 2/2 : COPY app/ /srv/",
+                     " ---> 0f1e2d3c4b5a", "Successfully built 0f1e2d3c4b5a", "Successfully tagged x-app:1")
+    out = read_stream([*chunks, {"aux": {"ID": "sha256:0f1e"}}])
+    assert out.ok and out.steps == 2 and out.image_id == "sha256:0f1e" and out.error == ""
+
+
+def test_a_failed_step_names_the_step_and_the_builders_error_line():
+    chunks = _stream("Step 1/3 : FROM base", " ---> 55c2bb79eaad", "Step 2/3 : RUN make release",
+                     " ---> Running in 3f2a", "/bin/sh: 1: make: not found")
+    chunks.append({"errorDetail": {"code": 127, "message": "The command '/bin/sh -c make release' returned a "
+                                   "non-zero code: 127"}, "error": "The command ... 127"})
+    out = read_stream(chunks)
+    assert not out.ok
+    assert out.failure() == ("at Step 2/3 : RUN make release: The command '/bin/sh -c make release' returned a "
+                             "non-zero code: 127 (output: /bin/sh: 1: make: not found)")
+
+
+def test_an_error_before_any_step_and_a_build_without_image():
+    assert read_stream([{"error": "Cannot locate specified Dockerfile: Dockerfile"}]).failure() == (
+        "before the first step: Cannot locate specified Dockerfile: Dockerfile")
+    assert read_stream(_stream("Step 1/1 : FROM base")).failure() == "at Step 1/1 : FROM base: no image was produced"
+
+
+# -- tsc ----------------------------------------------------------------------------------
+def test_tsc_plain_pretty_and_global_errors_are_counted_summaries_are_not():
+    output = "\n".join([
+        "src/release-notes.ts(2,14): error TS2322: Type 'string' is not assignable to type 'number'.",
+        "\x1b[96msrc/index.ts\x1b[0m:\x1b[93m7\x1b[0m:\x1b[93m3\x1b[0m - \x1b[91merror\x1b[0m"
+        "\x1b[90m TS2304: \x1b[0mCannot find name 'foo'.",
+        "error TS5058: The specified path does not exist: 'tsconfig.json'.",
+        "Found 3 errors in 2 files.",
+        "src/a.ts(1,1): warning: not a diagnostic tsc prints",
+    ])
+    errors = parse_errors(output)
+    assert [e.code for e in errors] == ["TS2322", "TS2304", "TS5058"]
+    assert str(errors[0]) == ("src/release-notes.ts(2,14): error TS2322: "
+                              "Type 'string' is not assignable to type 'number'.")
+    assert (errors[1].file, errors[1].line, errors[1].column) == ("src/index.ts", 7, 3)
+    assert errors[2].file == "" and str(errors[2]).startswith("error TS5058: The specified path")
+
+
+def test_clean_tsc_output_has_no_errors():
+    assert parse_errors("> medianest@1.0.0 typecheck\n> tsc -p . --noEmit\n") == []
+
+
+# -- npm ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["npm", "run", "typecheck"], NpmScript("typecheck", ".")),
+    (["/usr/bin/npm", "run-script", "test:critical-path", "--", "--grep"], NpmScript("test:critical-path", ".")),
+    (["npm", "--prefix", "backend", "run", "type-check"], NpmScript("type-check", "backend")),
+    (["npm", "--prefix=shared", "--silent", "run", "build"], NpmScript("build", "shared")),
+    (["npm", "test"], NpmScript("test", ".")),
+    (["npm", "run"], None),
+    (["npm", "run", "-w", "backend", "test"], None),
+    (["npx", "tsc", "--noEmit"], None),
+    (["node", "--test"], None),
+])
+def test_which_script_an_npm_command_runs(argv, expected):
+    assert npm_script(argv) == expected
+
+
+def test_npms_missing_script_error_in_current_and_old_formats():
+    assert missing_script('> a\n> npm --prefix sub run nope\n\nnpm error Missing script: "nope"\nnpm error\n') == "nope"
+    assert missing_script('npm ERR! Missing script: "test:critical-path"\n') == "test:critical-path"
+    assert missing_script("npm ERR! missing script: lint\n") == "lint"  # npm 6
+    assert missing_script("# tests 7\n# pass 7\n") is None
+
+
+def test_node_test_tap_summary_and_failing_names():
+    tap = ("TAP version 13\n# Subtest: passes\nok 1 - passes\n# Subtest: logout revokes the token\n"
+           "not ok 2 - logout revokes the token\n  ---\n  duration_ms: 1.6\n  ...\n1..2\n"
+           "# tests 2\n# suites 0\n# pass 1\n# fail 1\n# cancelled 0\n")
+    s = runner_summary(tap)
+    assert (s.tests, s.passed, s.failed, s.failing) == (2, 1, 1, ["logout revokes the token"])
+
+
+@pytest.mark.parametrize(("line", "counts"), [
+    ("ℹ tests 7", (7, None, None)),
+    ("Tests:       1 failed, 6 passed, 7 total", (7, 6, 1)),
+    (" Tests  1 failed | 6 passed (7)", (7, 6, 1)),
+    ("      Tests  6 passed (6)", (6, 6, 0)),
+])
+def test_spec_jest_and_vitest_summaries(line, counts):
+    s = runner_summary(f"noise\n{line}\nmore noise")
+    assert (s.tests, s.passed, s.failed) == counts and s.known
+
+
+def test_no_summary_is_unknown():
+    assert not runner_summary("> medianest@1.0.0 test\n> echo ok\nok\n").known
+
+
+# -- what stack deploy does with compose options --------------------------------------------
+def test_options_stack_deploy_ignores_or_rejects_are_found_per_service():
+    services = {
+        "app": {"build": {"context": "/src"}, "restart": "always", "privileged": False, "image": "app",
+                "depends_on": {"db": {"condition": "service_healthy"}}, "security_opt": ["no-new-privileges:true"]},
+        "db": {"mem_limit": "256m", "container_name": "medianest-postgres", "expose": [], "image": "pg"},
+    }
+    ignored = [str(f) for f in findings(services, IGNORED)]
+    assert [f.split(":")[0] for f in ignored] == ["services.app.build", "services.app.restart",
+                                                  "services.app.security_opt", "services.app.depends_on",
+                                                  "services.db.container_name"]
+    assert [str(f) for f in findings(services, REJECTED)] == [
+        "services.db.mem_limit: set resource limits using deploy.resources"]
+
+
+# -- shared package resolution -------------------------------------------------------------
+
+def test_shared_package_resolution_problems(tmp_path: Path):
+    dist = tmp_path / "shared" / "dist"
+    dist.mkdir(parents=True)
+    (dist / "index.js").write_text("")
+    good = Resolution("require", dist / "index.js", exists=True)
+    stale = tmp_path / "backend" / "node_modules" / "@medianest" / "shared" / "dist" / "index.js"
+    assert resolution_problems([good], dist, tmp_path) == []
+    assert resolution_problems([Resolution("require", stale, exists=True), Resolution("import", stale, exists=True)],
+                               dist, tmp_path) == [
+        "require and import: resolved to backend/node_modules/@medianest/shared/dist/index.js, "
+        "outside the built output shared/dist"]
+    assert resolution_problems([Resolution("import", dist / "main.mjs", exists=False),
+                                Resolution("require", None, error="Cannot find module '@medianest/shared'")],
+                               dist, tmp_path) == [
+        "import: resolved to shared/dist/main.mjs, which does not exist (not built?)",
+        "require: not resolved (Cannot find module '@medianest/shared')"]
