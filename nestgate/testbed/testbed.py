@@ -259,10 +259,13 @@ class Testbed:
         text = compose.render(model)
         existing = stack.services(self.instance)
         keep_bare = {s for name in self.state.faults for s in registry.get(name).no_rollback}
-        need_r1 = [s for s in BUILT if s in model.services and s not in keep_bare
-                   and (s not in existing or not _rollback_ready(existing[s].attrs))]
+        built = [s for s in BUILT if s in model.services and s not in keep_bare]
         unchanged = (self.compose_path.exists() and self.compose_path.read_text() == text
                      and set(existing) == set(model.services))
+        # Every stack deploy updates every service, and swarm then keeps the replaced spec (same
+        # image) as PreviousSpec: so whenever we deploy, release 1 goes first again.
+        ready = all(s in existing and _rollback_ready(existing[s].attrs) for s in built)
+        need_r1 = built if not (unchanged and ready) else []
         deployed = False
         if need_r1:
             first = model.copy()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from nestgate.testbed import stack
 from nestgate.testbed.faults.base import Fault
 
 if TYPE_CHECKING:
@@ -32,6 +33,15 @@ def _late_healthy(model: Model, tb: Testbed) -> None:
     monitor["healthcheck"] = {**monitor["healthcheck"], "start_period": "90s"}
 
 
+def _drop_exited_app_containers(tb: Testbed) -> None:
+    """The faulty release's exited container keeps its ERROR lines in the stack's logs for the
+    next hour (swarm keeps old tasks' containers): remove it, as log rotation would, so INF-07
+    sees the clean stack again. Swarm keeps the task records."""
+    for c in stack.task_containers_all(tb.instance, "app"):
+        if c.status != "running":
+            c.remove(force=True)
+
+
 FAULTS = [
     Fault("auth-logout-keeps-token", "SEC-03", "logout answers 200 but the token stays valid",
           "compose: app AUTH_REVOKE_ON_LOGOUT=false; logout neither revokes the session row nor "
@@ -55,7 +65,7 @@ FAULTS = [
     Fault("error-burst", "INF-07", "app logs 1200 ERROR lines, then 20 per minute",
           "compose: app PLEX_SYNC_ERROR_BURST=1200: at start 1200 `ERROR plex-sync ...` lines, then "
           "one every 3 s (over 10/minute on any window up to 2 h).",
-          compose=env("app", "PLEX_SYNC_ERROR_BURST", 1200)),
+          compose=env("app", "PLEX_SYNC_ERROR_BURST", 1200), post_remove=_drop_exited_app_containers),
     Fault("pool-unbounded", "PRF-03", "the app's database pool has no limit",
           "compose: app DB_POOL_MAX=0 (the app's convention for unlimited; still set, so INF-02 "
           "holds); /api/health reports database_pool.max null and a burst opens one connection per "
