@@ -85,6 +85,6 @@ def testbed():
 
     instance = os.environ.get("NESTGATE_SELFTEST_INSTANCE", "medianest")
     port = os.environ.get("NESTGATE_SELFTEST_PORT")
-    tb = Testbed(instance=instance, port=int(port) if port else None)
-    tb.up()
+    tb = Testbed(instance)
+    tb.up(port=int(port) if port else None)  # the port belongs to up(); a known instance keeps its own
     return tb
