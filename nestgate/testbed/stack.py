@@ -21,8 +21,18 @@ CONVERGE_TIMEOUT_S = 180
 
 def deploy(instance: str, compose_file: Path) -> None:
     """`docker stack deploy`: swarm updates only the services whose spec changed."""
-    run([docker_cli(), "stack", "deploy", "--detach=true", "--prune", "--resolve-image", "never",
-         "-c", str(compose_file), instance], cwd=compose_file.parent, timeout=DEPLOY_TIMEOUT_S)
+    argv = [docker_cli(), "stack", "deploy", "--detach=true", "--prune", "--resolve-image", "never",
+            "-c", str(compose_file), instance]
+    for attempt in range(4):
+        try:
+            run(argv, cwd=compose_file.parent, timeout=DEPLOY_TIMEOUT_S)
+            return
+        except TestbedError as exc:
+            # The CLI reads a service's version then writes it: swarm finishing an update in
+            # between bumps the version. Reading again is the documented remedy.
+            if "update out of sequence" not in str(exc) or attempt == 3:
+                raise
+            time.sleep(1)
 
 
 def services(instance: str) -> dict[str, Any]:
@@ -51,6 +61,7 @@ class ServiceStatus:
     pending: int
     current: bool  # every live task runs the service's current spec
     image: str
+    updating: bool = False  # a rolling update is still in progress (swarm's UpdateStatus)
 
     def line(self) -> str:
         tag = self.image.split("@")[0].rsplit("/", 1)[-1]
@@ -83,7 +94,9 @@ def service_status(svc: Any) -> ServiceStatus:
             if health == "healthy" or (no_check and health == "none"):
                 healthy += 1
     image = template["ContainerSpec"]["Image"]
-    return ServiceStatus(svc.name.split("_", 1)[-1], desired, running, healthy, pending, current, image)
+    update = (svc.attrs.get("UpdateStatus") or {}).get("State", "")
+    return ServiceStatus(svc.name.split("_", 1)[-1], desired, running, healthy, pending, current, image,
+                         update in ("updating", "rollback_started"))
 
 
 def wait_converged(instance: str, expect_pending: dict[str, int] | None = None,
@@ -97,7 +110,7 @@ def wait_converged(instance: str, expect_pending: dict[str, int] | None = None,
         waiting = []
         for name, st in statuses.items():
             pend = expect_pending.get(name, 0)
-            if not st.current or st.healthy != st.desired - pend or st.pending != pend:
+            if not st.current or st.updating or st.healthy != st.desired - pend or st.pending != pend:
                 waiting.append(f"{name} {st.healthy}/{st.desired} healthy")
         if statuses and not waiting:
             return statuses

@@ -61,6 +61,8 @@ def _rollback_ready(attrs: dict) -> bool:
 
 
 class Testbed:
+    __test__ = False  # not a pytest test class
+
     def __init__(self, instance: str = DEFAULT_INSTANCE) -> None:
         self.instance = check_instance(instance)
         self.state_dir = instance_dir(instance)

@@ -78,10 +78,12 @@ FAULTS = [
           "healthy (it checks only the HTTP side), but the heartbeat never advances and POST "
           "/alerts/test is accepted (202) yet never raised.",
           compose=env("monitor", "MONITOR_WORKER_ENABLED", "false")),
-    Fault("memory-hog", "PRF-06", "monitor holds ~88% of its memory limit",
-          "compose: monitor MONITOR_CACHE_PERCENT_OF_LIMIT=88: an in-memory cache filled to 88% of "
+    Fault("memory-hog", "PRF-06", "monitor holds ~92% of its memory limit",
+          "compose: monitor MONITOR_CACHE_PERCENT_OF_LIMIT=92: an in-memory cache filling its RSS to 92% of "
           "its 128M limit (the stack total stays far under 2 GB).",
-          compose=env("monitor", "MONITOR_CACHE_PERCENT_OF_LIMIT", 88)),
+          # 92, not 88: `docker stats` subtracts inactive file pages that RSS counts, so RSS at 88%
+          # measured 82% there, too close to PRF-06's 80% to fail reliably.
+          compose=env("monitor", "MONITOR_CACHE_PERCENT_OF_LIMIT", 92)),
     Fault("late-healthy", "BLD-05", "monitor becomes healthy only ~40 s after start",
           "compose: monitor MONITOR_STARTUP_DELAY_SECONDS=40 (a warm-up before it serves) and its "
           "healthcheck start_period 90s, so swarm waits for it: healthy at ~40-45 s, then normal.",
