@@ -6,13 +6,11 @@ failed request. Once enough requests are over the limit that p95 and max over al
 the remaining requests are not sent (a hanging endpoint would otherwise cost N timeouts).
 """
 
-import time
-
 import pytest
 
-from nestgate.errors import EvidenceUnavailable
 from nestgate.params import each_response_endpoint
-from nestgate.percentiles import Attempt, LatencyRun
+from nestgate.percentiles import LatencyRun
+from nestgate.traffic import timed_get
 
 pytestmark = [pytest.mark.performance, pytest.mark.runtime]
 
@@ -26,13 +24,7 @@ def test_response_time_under_limit(endpoint, http, target_config, evidence):
                     f"timeout {perf.response_timeout_s:g} s each")
     evidence.limit(p95_s_under=run.limit_s, max_s_under=run.limit_s, failed_requests=0)
     while len(run.attempts) < run.planned and not run.decided():
-        started = time.monotonic()
-        try:
-            answer = http.get(endpoint, timeout_s=perf.response_timeout_s, headers={"Connection": "close"})
-        except EvidenceUnavailable as exc:
-            run.add(Attempt(time.monotonic() - started, None, str(exc)))
-        else:
-            run.add(Attempt(answer.elapsed_s, answer.status))
+        run.add(timed_get(http, endpoint, perf.response_timeout_s))
     sent, failures = len(run.attempts), run.failures()
     p95, worst = run.percentile_s(), run.max_s()
     evidence.measure(requests=sent, planned=run.planned, p95_s=round(p95, 3), max_s=round(worst, 3),
