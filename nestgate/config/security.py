@@ -80,14 +80,15 @@ class AuthCheck(Strict):
     csrf_cookie: str = "csrf-token"
     csrf_header: str = "x-csrf-token"
     csrf_json_path: str = "data.csrfToken"
-    username: SecretRef | None = None
+    # The test account (mode "password"): the name is not a secret, the password is.
+    username: str = ""
     password: SecretRef | None = None
     token: SecretRef | None = Field(default_factory=lambda: SecretRef(file="secrets/sec03_session_token"))
 
     @model_validator(mode="after")
     def _credentials_for_mode(self) -> AuthCheck:
-        if self.mode == "password" and (self.username is None or self.password is None):
-            raise ValueError("mode \"password\" needs username and password references")
+        if self.mode == "password" and (not self.username or self.password is None):
+            raise ValueError("mode \"password\" needs a username and a password reference")
         if self.mode == "token" and self.token is None:
             raise ValueError("mode \"token\" needs a token reference")
         return self
@@ -136,9 +137,10 @@ class Monitoring(Strict):
     base_url: str = ""
     health_path: str = "/monitor/health"
     heartbeat_path: str = "/monitor/heartbeat"
-    # The heartbeat answer's age in seconds (dotted JSON path), or a timestamp field (ISO 8601).
-    heartbeat_age_field: str = "age_seconds"
-    heartbeat_time_field: str = ""
+    # Where the heartbeat answer says when the monitor last beat: a timestamp (ISO 8601, dotted
+    # JSON path), else an age in seconds. A monitor that never beat has no timestamp: stale.
+    heartbeat_time_field: str = "last_beat"
+    heartbeat_age_field: str = ""
     heartbeat_max_age_s: float = Field(default=30.0, gt=0)
     alert_path: str = "/monitor/alerts/test"
     alerts_path: str = "/monitor/alerts"

@@ -1,0 +1,61 @@
+"""SEC-03 logic: where a login answer keeps its token, how a request presents it, and what an
+answer's status means for each step of the flow. Pure functions; the control makes the calls.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+REJECTED = (401, 403)
+
+
+def json_path(doc: Any, path: str) -> Any:
+    """`data.token` in {"data": {"token": ...}}; None when any step is missing."""
+    node = doc
+    for key in [p for p in path.split(".") if p]:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def cookie_value(headers: dict[str, str], name: str) -> str | None:
+    """A cookie set by the answer. requests joins several Set-Cookie headers with ", "; cookie
+    values (tokens) contain neither "," nor ";", so a match anchored at a cookie start is safe."""
+    header = next((v for k, v in headers.items() if k.lower() == "set-cookie"), "")
+    m = re.search(rf"(?:^|,\s*){re.escape(name)}=([^;,]*)", header)
+    return m.group(1) if m and m.group(1) else None
+
+
+def token_from_login(body: Any, headers: dict[str, str], json_key: str, cookie: str) -> tuple[str | None, str]:
+    """(token, where it was found): the JSON path first, then the Set-Cookie cookie."""
+    value = json_path(body, json_key) if json_key else None
+    if isinstance(value, str) and value:
+        return value, f"JSON {json_key}"
+    found = cookie_value(headers, cookie) if cookie else None
+    return (found, f"cookie {cookie}") if found else (None, "")
+
+
+def presenting(token: str, location: str, cookie_name: str, extra_cookies: dict[str, str] | None = None
+               ) -> dict[str, str]:
+    """Request headers that carry the token (and any other cookies) the configured way."""
+    headers: dict[str, str] = {}
+    cookies = dict(extra_cookies or {})
+    if location == "bearer":
+        headers["Authorization"] = f"Bearer {token}"
+    else:
+        cookies[cookie_name] = token
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    return headers
+
+
+def expect(step: str, method: str, path: str, status: int, wanted: str) -> str | None:
+    """A problem line when `status` is not what the step wants ("2xx" or "rejected"), else None."""
+    ok = 200 <= status < 300 if wanted == "2xx" else status in REJECTED
+    if ok:
+        return None
+    want = "2xx" if wanted == "2xx" else "401/403"
+    note = " (a server error is not a refusal)" if wanted == "rejected" and status >= 500 else ""
+    return f"{step}: {method} {path} answered {status}, expected {want}{note}"

@@ -1,0 +1,171 @@
+"""SEC-04 logic: what a hardened container looks like, declared (compose) and running (engine, /proc),
+and where the two disagree. Pure functions over plain dicts and facts; each returns findings as
+one-line strings naming the setting, the measured value and the expected one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Linux capability numbers (include/uapi/linux/capability.h).
+CAPABILITIES = (
+    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
+    "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+    "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+    "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
+    "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
+    "CHECKPOINT_RESTORE",
+)
+ROOT_USERS = {"", "root", "0"}
+
+
+def cap_name(raw: str) -> str:
+    """"CAP_SYS_ADMIN", "sys_admin" and "SYS_ADMIN" are one capability."""
+    name = str(raw).strip().upper()
+    return name[4:] if name.startswith("CAP_") else name
+
+
+def decode_caps(mask: int) -> set[str]:
+    """A /proc CapEff bit mask as capability names (unknown bits as CAP_<n>)."""
+    return {CAPABILITIES[b] if b < len(CAPABILITIES) else f"CAP_{b}" for b in range(64) if mask >> b & 1}
+
+
+def is_root_user(user: str | None) -> bool:
+    """A compose/Config `user` that means root: unset, "root", "0", or "0:<gid>" / "root:<gid>"."""
+    name = str(user or "").split(":", 1)[0].strip()
+    return name in ROOT_USERS
+
+
+def sensitive_source(source: str, sensitive: list[str]) -> str | None:
+    """The sensitive host path a bind source is, or is under; docker.sock anywhere counts."""
+    src = "/" + source.strip("/") if source else ""
+    if src.endswith("/docker.sock"):
+        return "docker socket"
+    for path in sensitive:
+        p = "/" + path.strip("/")
+        if src == p or (p != "/" and src.startswith(p + "/")):
+            return p
+    return None
+
+
+@dataclass(frozen=True)
+class Intent:
+    """The hardening-relevant settings of one service or container, in one comparable shape."""
+
+    user: str
+    privileged: bool
+    cap_drop: frozenset[str]
+    cap_add: frozenset[str]
+    read_only: bool
+    binds: frozenset[str]  # host paths bind-mounted
+    host_namespaces: frozenset[str]  # of "network", "pid", "ipc" shared with the host
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"user": self.user, "privileged": self.privileged, "cap_drop": sorted(self.cap_drop),
+                "cap_add": sorted(self.cap_add), "read_only": self.read_only, "binds": sorted(self.binds),
+                "host_namespaces": sorted(self.host_namespaces)}
+
+
+def declared_intent(spec: dict[str, Any], networks: dict[str, dict[str, Any]]) -> Intent:
+    """From a service of `compose config --format json` (and the top-level networks)."""
+    host_ns = {kind for kind, key in (("network", "network_mode"), ("pid", "pid"), ("ipc", "ipc"))
+               if str(spec.get(key) or "") == "host"}
+    # Swarm style: attaching to the external network named "host".
+    for net in spec.get("networks") or {}:
+        if str((networks.get(net) or {}).get("name") or net) == "host":
+            host_ns.add("network")
+    binds = {str(v.get("source") or "") for v in spec.get("volumes") or []
+             if isinstance(v, dict) and v.get("type") == "bind"}
+    return Intent(
+        user=str(spec.get("user") or ""),
+        privileged=bool(spec.get("privileged")),
+        cap_drop=frozenset(cap_name(c) for c in spec.get("cap_drop") or []),
+        cap_add=frozenset(cap_name(c) for c in spec.get("cap_add") or []),
+        read_only=bool(spec.get("read_only")),
+        binds=frozenset(binds),
+        host_namespaces=frozenset(host_ns),
+    )
+
+
+def running_intent(inspect: dict[str, Any]) -> Intent:
+    """From `docker inspect` of a container."""
+    host = inspect.get("HostConfig") or {}
+    host_ns = {kind for kind, key in (("network", "NetworkMode"), ("pid", "PidMode"), ("ipc", "IpcMode"))
+               if str(host.get(key) or "") == "host"}
+    if "host" in ((inspect.get("NetworkSettings") or {}).get("Networks") or {}):
+        host_ns.add("network")
+    binds = {str(m.get("Source") or "") for m in inspect.get("Mounts") or [] if m.get("Type") == "bind"}
+    return Intent(
+        user=str((inspect.get("Config") or {}).get("User") or ""),
+        privileged=bool(host.get("Privileged")),
+        cap_drop=frozenset(cap_name(c) for c in host.get("CapDrop") or []),
+        cap_add=frozenset(cap_name(c) for c in host.get("CapAdd") or []),
+        read_only=bool(host.get("ReadonlyRootfs")),
+        binds=frozenset(binds),
+        host_namespaces=frozenset(host_ns),
+    )
+
+
+def intent_findings(intent: Intent, allowed_caps: list[str], sensitive: list[str]) -> list[str]:
+    """What is not hardened about these settings (the same rules declared and running)."""
+    allowed = {cap_name(c) for c in allowed_caps}
+    out = []
+    if is_root_user(intent.user):
+        out.append(f"user is {intent.user or '(unset)'!r}, expected a non-root user")
+    if intent.privileged:
+        out.append("privileged is true, expected false")
+    if "ALL" not in intent.cap_drop:
+        out.append(f"cap_drop is {sorted(intent.cap_drop)}, expected ['ALL']")
+    extra = sorted(intent.cap_add - allowed)
+    if extra:
+        out.append(f"cap_add {extra} not in the allow-list {sorted(allowed)}")
+    if not intent.read_only:
+        out.append("root filesystem is writable (read_only false), expected read-only")
+    for src in sorted(intent.binds):
+        what = sensitive_source(src, sensitive)
+        if what:
+            out.append(f"mounts host path {src} ({what}), expected no sensitive host mount")
+    for ns in sorted(intent.host_namespaces):
+        out.append(f"shares the host {ns} namespace, expected its own")
+    return out
+
+
+def drift(declared: Intent, running: Intent) -> list[str]:
+    """Settings where the running container differs from its declaration, showing both."""
+    out = []
+    for key, want in declared.as_dict().items():
+        got = running.as_dict()[key]
+        if key == "user" and want == "":
+            continue  # no declared user: the image's USER applies; the UID check judges it
+        if got != want:
+            out.append(f"{key}: declared {want!r}, running {got!r}")
+    return out
+
+
+@dataclass(frozen=True)
+class ProcessView:
+    """What the kernel says about one process of a container (from /proc/<pid>/status)."""
+
+    pid: int
+    name: str
+    uid_effective: int
+    uid_real: int
+    cap_eff: int
+    no_new_privs: bool
+
+
+def process_findings(procs: list[ProcessView], allowed_caps: list[str]) -> list[str]:
+    allowed = {cap_name(c) for c in allowed_caps}
+    out = []
+    for p in procs:
+        who = f"process {p.pid} ({p.name})"
+        if p.uid_effective == 0 or p.uid_real == 0:
+            out.append(f"{who} runs as UID {p.uid_real}/{p.uid_effective} (real/effective), expected non-root")
+        caps = decode_caps(p.cap_eff) - allowed
+        if caps:
+            out.append(f"{who} has effective capabilities {sorted(caps)} (CapEff {p.cap_eff:016x}), "
+                       f"expected none beyond {sorted(allowed)}")
+        if not p.no_new_privs:
+            out.append(f"{who} has NoNewPrivs 0, expected 1 (no-new-privileges)")
+    return out

@@ -1,0 +1,57 @@
+"""The security gate against the clean reference stack: all seven controls pass, with evidence.
+
+One real `pytest -m security` run (as a pipeline runs it) is shared by the checks below.
+"""
+
+import json
+
+import pytest
+
+from nestgate.catalog import controls_of
+from selftest.gaterun import run_gates
+
+SEC_IDS = [c.id for c in controls_of("security")]
+
+
+@pytest.fixture(scope="module")
+def clean_run(testbed):
+    return run_gates(["-m", "security"], testbed.config_path)
+
+
+def _evidence(outcome) -> dict:
+    return json.loads(outcome.properties["nestgate.evidence"])
+
+
+def test_gate_is_go_on_the_clean_stack(clean_run):
+    assert clean_run.returncode == 0, clean_run.output
+    assert "security     GO" in clean_run.output
+    assert clean_run.failed_controls() == set()
+
+
+@pytest.mark.parametrize("control", SEC_IDS, ids=lambda c: c.lower().replace("-", ""))
+def test_each_control_ran_and_passed(clean_run, control):
+    results = clean_run.by_control(control)
+    assert results, f"{control}: no test ran\n{clean_run.output}"
+    assert all(r.outcome == "passed" for r in results), [(r.nodeid, r.message) for r in results]
+    assert all(_evidence(r)["measured"] for r in results), f"{control}: a test recorded no measurement"
+
+
+def test_evidence_shows_what_was_measured(clean_run, testbed):
+    ev = {r.nodeid: _evidence(r)["measured"] for c in SEC_IDS for r in clean_run.by_control(c)}
+    by = {k.rsplit("::", 1)[-1]: v for k, v in ev.items()}
+    scan = by["test_scan_reports_show_no_unwaived_p0_p1[SEC-01]"]["reports"]
+    assert {r["counts_by_severity"].get("CRITICAL", 0) for r in scan.values()} == {0}
+    assert by["test_external_secrets_deployed[SEC-02]"]["prefixed_count"] == 9
+    steps = by["test_login_logout_flow[SEC-03]"]["steps"]
+    assert steps[-1].startswith("protected after logout: GET /api/auth/session -> 401")
+    app = by["test_running_hardening[SEC-04[app]]"]
+    [container] = app["containers"]
+    assert {p["uid"] for p in app[container]["processes"]} == {10001}
+    assert {p["cap_eff"] for p in app[container]["processes"]} == {"0000000000000000"}
+    tcp = by["test_running_segregation[SEC-05]"]["tcp_connects_from_host"]
+    assert tcp and all(c.endswith("refused") for v in tcp.values() for c in v["connects"])
+    assert by["test_rotation_drill[SEC-06[dry-run]]"]["drill"].startswith("not run")
+    assert by["test_monitor_active_and_alerting[SEC-07]"]["alert_seen_after_s"] is not None
+    # Names, never values: no secret value of the instance appears in the report.
+    values = [p.read_text().strip() for p in (testbed.state_dir / "secrets").iterdir()]
+    assert not [v for v in values if len(v) >= 8 and v in clean_run.output + json.dumps(ev)]
