@@ -1,0 +1,70 @@
+"""The evidence bundle of a real gate run against the reference stack: verified hashes, the
+target fingerprint matching the engine, the evidence columns rendered by headless Chromium, and
+the same verdict serially and under xdist."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import docker
+
+from nestgate.report_bundle import verify_bundle
+from selftest.controls.test_evidence_bundle import ARTIFACTS, EVIDENCE_FIELDS, _chromium
+from selftest.gaterun import ROOT
+
+
+def _gate_run(testbed, reports: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    before = set(reports.glob("*")) if reports.exists() else set()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-m", "infra", f"--target-config={testbed.config_path}",
+                           f"--nestgate-report={reports}", "-p", "no:cacheprovider", *extra],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    [bundle] = set(reports.glob("*")) - before
+    return proc, bundle
+
+
+def test_a_reference_stack_run_writes_a_verified_bundle_that_names_its_target(testbed, tmp_path):
+    proc, bundle = _gate_run(testbed, tmp_path / "reports")
+    evidence = verify_bundle(bundle)
+    assert bundle.name.endswith("-infra")
+    assert evidence["go"] == (proc.returncode == 0), proc.stdout
+    assert {r["control_id"] for r in evidence["controls"]} >= {"INF-01", "INF-04", "INF-06"}
+    for record in evidence["controls"]:
+        assert set(record) >= EVIDENCE_FIELDS and record["gate"] == "infra" and record["sources"], record
+    inf01 = next(r for r in evidence["controls"] if r["control_id"] == "INF-01")
+    assert inf01["outcome"] == "passed" and inf01["measured"]["local_node_state"] == "active"
+
+    target = json.loads((bundle / "manifest.json").read_text())["target"]
+    info = docker.from_env(timeout=30).info()
+    assert target["engine"]["version"] == info["ServerVersion"]
+    assert target["engine"]["swarm_node_id"] == info["Swarm"]["NodeID"]
+    compose = Path(testbed.compose_path)
+    assert target["compose_files"] == {compose.name: hashlib.sha256(compose.read_bytes()).hexdigest()}
+    assert target["stack"] == inf01["target"]  # INF-01 has no subject: its target is the stack
+    assert "commit" in target["project"]
+
+    dom = subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+                          "--disable-background-networking", "--dump-dom", (bundle / "report.html").as_uri()],
+                         capture_output=True, text=True, timeout=120, check=False).stdout
+    for text in ('<td class="col-ngControl">INF-01</td>', "Docker Swarm initialized and operational",
+                 "local_node_state: active", '<th data-column-type="ngMeasured">Measured</th>'):
+        assert text in dom, text
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--window-size=2000,1100", f"--screenshot={ARTIFACTS / 'reference-stack-report.png'}",
+                    (bundle / "report.html").as_uri()], capture_output=True, timeout=120, check=False)
+    assert (ARTIFACTS / "reference-stack-report.png").stat().st_size > 20_000
+
+
+def test_xdist_gives_the_same_verdict_on_the_reference_stack(testbed, tmp_path):
+    serial, a = _gate_run(testbed, tmp_path / "reports")
+    parallel, b = _gate_run(testbed, tmp_path / "reports", "-n", "2")
+    assert serial.returncode == parallel.returncode, parallel.stdout
+    ea, eb = verify_bundle(a), verify_bundle(b)
+    assert ea["verdict"] == eb["verdict"]
+    assert ({(r["nodeid"], r["outcome"], r["target"]) for r in ea["controls"]}
+            == {(r["nodeid"], r["outcome"], r["target"]) for r in eb["controls"]})
+    assert eb["run"]["xdist_workers"] == 2
