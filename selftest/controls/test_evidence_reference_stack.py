@@ -68,3 +68,45 @@ def test_xdist_gives_the_same_verdict_on_the_reference_stack(testbed, tmp_path):
     assert ({(r["nodeid"], r["outcome"], r["target"]) for r in ea["controls"]}
             == {(r["nodeid"], r["outcome"], r["target"]) for r in eb["controls"]})
     assert eb["run"]["xdist_workers"] == 2
+
+
+SECRET_BASES = ("nextauth_secret", "plex_client_id", "plex_client_secret", "encryption_key", "jwt_secret",
+                "postgres_password", "redis_password", "test_account_password")
+
+
+def _absolute_paths(data: object, base: Path) -> object:
+    """The testbed's config with its relative paths made absolute, so a copy works elsewhere."""
+    if isinstance(data, dict):
+        return {k: (str(base / v) if k in ("project_dir", "file", "path") and isinstance(v, str) and v
+                    and not Path(v).is_absolute() else _absolute_paths(v, base)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_absolute_paths(v, base) for v in data]
+    return data
+
+
+def test_the_stacks_real_secrets_appear_in_no_artifact_of_a_failing_run(testbed, tmp_path):
+    import tomllib
+
+    import tomli_w
+
+    original = Path(testbed.config_path)
+    data = _absolute_paths(tomllib.loads(original.read_text()), original.parent)
+    data["security"]["secrets"]["expected_count"] = 99  # SEC-02 fails: a failing run, real controls
+    config = tmp_path / "nestgate.toml"
+    config.write_text(tomli_w.dumps(data))
+    secrets = {b: testbed.secret_file(b).read_text().strip() for b in SECRET_BASES}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-m", "security or infra", f"--target-config={config}",
+                           f"--nestgate-report={tmp_path / 'reports'}", "-p", "no:cacheprovider", "-rA", "-vv",
+                           "-o", "log_cli=true", "-o", "log_level=DEBUG", "-o", "junit_logging=all"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    [bundle] = (tmp_path / "reports").iterdir()
+    evidence = verify_bundle(bundle)
+    assert "SEC-02" in {r["control_id"] for r in evidence["controls"] if r["outcome"] == "failed"}
+    used = {r["control_id"] for r in evidence["controls"]}
+    assert {"SEC-03", "INF-03"} <= used  # the controls that log in and connect with these secrets ran
+    artifacts = {"stdout": proc.stdout, "stderr": proc.stderr}
+    artifacts |= {p.name: p.read_text(errors="replace") for p in bundle.iterdir()}
+    for name, text in artifacts.items():
+        for base, value in secrets.items():
+            assert value not in text, f"the stack's {base} appears in {name}"
