@@ -1,0 +1,109 @@
+"""Each seeded security fault fails exactly its control, with a message naming the offender and
+the measured value against the expected one.
+
+Faults are applied in groups (one stack deploy and one `pytest -m security` run per group) to keep
+the suite within minutes. A group holds at most one fault per control, except the all-SEC-04 group,
+so every failing test is attributable: the run must fail exactly the tests listed for the group,
+and every other security test of the run must pass.
+"""
+
+import pytest
+
+from selftest.gaterun import run_gates
+
+# fault -> (control, failing test names, fragments its message must contain; {i} = instance)
+FAULTS = {
+    "scan-critical": ("SEC-01", ["test_scan_reports_show_no_unwaived_p0_p1[SEC-01]"], [
+        "P0/P1 vulnerabilities (blocking: CRITICAL, HIGH)", "scan/trivy.json: 1 blocking finding(s) without waiver",
+        "CVE-2024-45490 CRITICAL in libexpat1 2.5.0-1 (fixed in 2.5.0-1+deb12u1)"]),
+    "scan-report-stale": ("SEC-01", ["test_scan_reports_show_no_unwaived_p0_p1[SEC-01]"], [
+        "no current scan evidence: grype report", "scan/grype.json is 72.0 h old", "max 24 h"]),
+    "missing-secret": ("SEC-02", ["test_external_secrets_deployed[SEC-02]"], [
+        "declared external secret(s) missing from the swarm: {i}_metrics_token_v2"]),
+    "auth-logout-keeps-token": ("SEC-03", ["test_login_logout_flow[SEC-03]"], [
+        "protected after logout: GET /api/auth/session answered 200, expected 401/403"]),
+    "auth-any-password": ("SEC-03", ["test_login_logout_flow[SEC-03]"], [
+        "wrong password: POST /api/auth/login answered 200, expected 401/403"]),
+    "root-user": ("SEC-04", ["test_declared_hardening[SEC-04[app]]", "test_running_hardening[SEC-04[app]]"], [
+        "service app (compose): user is '0:0', expected a non-root user", "container {i}_app.1.",
+        "(python3) runs as UID 0/0 (real/effective), expected non-root"]),
+    "privileged": ("SEC-04", ["test_running_hardening_of_other_containers[SEC-04]"], [
+        "container {i}_privileged-debug: privileged is true, expected false",
+        "no compose service declares it"]),
+    "cap-sys-admin": ("SEC-04", ["test_declared_hardening[SEC-04[app]]", "test_running_hardening[SEC-04[app]]"], [
+        "cap_add ['SYS_ADMIN'] not in the allow-list []"]),
+    "writable-rootfs": ("SEC-04", ["test_declared_hardening[SEC-04[app]]", "test_running_hardening[SEC-04[app]]"], [
+        "root filesystem is writable (read_only false), expected read-only"]),
+    "docker-socket": ("SEC-04", ["test_declared_hardening[SEC-04[app]]", "test_running_hardening[SEC-04[app]]"], [
+        "mounts host path /var/run/docker.sock (docker socket), expected no sensitive host mount"]),
+    "host-network": ("SEC-04", ["test_declared_hardening_of_other_services[SEC-04]",
+                                "test_running_hardening_of_other_containers[SEC-04]"], [
+        "service node-agent (compose, not in target.services): shares the host network namespace",
+        "container {i}_node-agent.1."]),
+    "hardening-drift": ("SEC-04", ["test_running_hardening[SEC-04[redis]]"], [
+        "container {i}_redis.1.", "declared and running disagree on read_only: declared True, running False"]),
+    "db-port-published": ("SEC-05", ["test_declared_segregation[SEC-05]", "test_running_segregation[SEC-05]"], [
+        "data service postgres publishes", ":5432/tcp", "only edge services ['nginx'] may publish"]),
+    "network-not-internal": ("SEC-05", ["test_declared_segregation[SEC-05]", "test_running_segregation[SEC-05]"], [
+        "data service postgres attaches to non-internal network(s) ['data-open']",
+        "attached to non-internal network(s) ['{i}_data-open']",
+        "a TCP connect from the host reached it at", ":5432 connected (expected refused)"]),
+    "unversioned-secret": ("SEC-06", ["test_secret_ages_and_versioned_names[SEC-06]"], [
+        "secret {i}_nextauth_secret does not follow the versioned naming {i}_<name>_vN"]),
+    "old-secret": ("SEC-06", ["test_secret_ages_and_versioned_names[SEC-06]"], [
+        "secret {i}_jwt_secret_v2 is ", " old (created ", ", max "]),
+    "monitor-down": ("SEC-07", ["test_monitor_active_and_alerting[SEC-07]"], [
+        "heartbeat: GET /monitor/heartbeat answered 200 with no usable heartbeat",
+        "(POST /monitor/alerts/test -> 202) not raised in GET /monitor/alerts within 15 s"]),
+}
+GROUPS = {
+    "one-per-control": ["scan-critical", "missing-secret", "auth-logout-keeps-token", "root-user",
+                        "db-port-published", "unversioned-secret", "monitor-down"],
+    "one-per-control-2": ["scan-report-stale", "auth-any-password", "privileged", "network-not-internal",
+                          "old-secret"],
+    "hardening": ["cap-sys-admin", "writable-rootfs", "docker-socket", "host-network", "hardening-drift"],
+}
+
+
+def test_every_security_fault_is_covered():
+    from nestgate.testbed.faults import ALL
+
+    security_faults = {name for name, f in ALL.items() if f.control.startswith("SEC-")}
+    assert set(FAULTS) == security_faults
+    assert sorted(f for g in GROUPS.values() for f in g) == sorted(FAULTS)
+    for faults in GROUPS.values():
+        for name in faults:
+            assert ALL[name].control == FAULTS[name][0]
+
+
+@pytest.fixture(scope="module", params=list(GROUPS))
+def group_run(request, testbed):
+    faults = GROUPS[request.param]
+    with testbed.fault(*faults):
+        run = run_gates(["-m", "security"], testbed.config_path)
+    return faults, run
+
+
+def _name(nodeid: str) -> str:
+    return nodeid.rsplit("::", 1)[-1]
+
+
+def test_group_fails_exactly_its_controls_and_tests(group_run):
+    faults, run = group_run
+    assert run.returncode == 1 and "security     NO-GO" in run.output, run.output
+    assert run.failed_controls() == {FAULTS[f][0] for f in faults}, run.output
+    failed = {_name(o.nodeid) for o in run.outcomes.values() if o.outcome != "passed"}
+    assert failed == {t for f in faults for t in FAULTS[f][1]}, run.output
+    assert len(run.outcomes) >= 20  # every security test ran; the others passed
+
+
+def test_each_fault_message_names_offender_and_values(group_run, testbed):
+    faults, run = group_run
+    by_name = {_name(o.nodeid): o.message for o in run.outcomes.values()}
+    for fault in faults:
+        control, tests, fragments = FAULTS[fault]
+        text = " | ".join(by_name[t] for t in tests)
+        for fragment in fragments:
+            assert fragment.format(i=testbed.instance) in text, f"{fault}: {fragment!r} not in {text!r}"
+        assert all(by_name[t].startswith(f"{control}: ") for t in tests), text
+        assert "Traceback" not in text
