@@ -44,9 +44,10 @@ def test_redis_answers_ping_with_password(target_config, engine, evidence):
     evidence.source(f"redis-cli PING to {where} via the engine's exec API; password: {rd.password.describe()}")
     evidence.limit(reply="PONG")
     evidence.measure(reply=ping.reply, exit_code=ping.exit_code)
+    said = f"answered {ping.reply!r}" + (f" (redis-cli: {ping.reason})" if ping.reason != ping.reply else "")
     assert ping.reply == "PONG", (
         f"Redis service {rd.service} at {where} did not answer PING with the password from "
-        f"{rd.password.describe()}: answered {ping.reply or ping.reason!r}")
+        f"{rd.password.describe()}: {said}")
 
 
 @pytest.mark.control("INF-03", service=each_app_report)

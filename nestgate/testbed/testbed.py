@@ -273,6 +273,8 @@ class Testbed:
             first = model.copy()
             for s in need_r1:
                 first.svc(s)["image"] = first.svc(s)["image"].removesuffix("-r2") + "-r1"
+            for s in keep_bare:  # created by the second deploy alone, so it has no PreviousSpec
+                first.services.pop(s, None)
             self.compose_path.write_text(compose.render(first))
             stack.deploy(self.instance, self.compose_path)
         if need_r1 or not unchanged:
