@@ -48,8 +48,9 @@ def test_limits_in_force(service, engine, declared, target_config, evidence):
     for name, running in in_force.items():
         absent = missing(running)
         if absent:
-            problems.append(f"container {name} runs with no {' and no '.join(absent)} limit")
+            problems.append(f"container {name} runs with no {' and no '.join(absent)} limit "
+                            f"(in force: {running.describe()}; declared: {limits.describe()})")
         diff = disagreements(limits, running)
-        if diff:
+        if diff and not absent:
             problems.append(f"container {name}: {'; '.join(diff)}")
     assert not problems, f"service {service}: " + "; ".join(problems)

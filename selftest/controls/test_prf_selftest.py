@@ -1,0 +1,183 @@
+"""The performance gate (PRF-01 .. PRF-06) against the real reference stack: clean, then under
+each seeded performance fault, then with no stack, a missing build output and a hanging endpoint.
+
+Faults are applied in two groups (one stack deploy each) to keep the suite within minutes. The
+faults of a group touch different services and different controls, and the checks below pin the
+exact set of failing *tests* (control and subject), each with its own fault's offender and
+measured value: so each fault fails exactly its control, and no fault of the group breaks
+another control or another subject of the same control.
+"""
+
+import json
+import socket
+import tomllib
+
+import pytest
+
+from nestgate.catalog import controls_of
+from selftest.conftest import derive_config
+from selftest.gaterun import run_gates
+
+PRF_IDS = [c.id for c in controls_of("performance")]
+SELECT = ["-m", "performance"]
+
+
+def _failed(run) -> dict[str, str]:
+    """Failed tests by test name (`test_x[PRF-06[monitor]]`) -> the first line of their message."""
+    return {o.nodeid.rsplit("::", 1)[-1]: o.message.splitlines()[0] for o in run.outcomes.values()
+            if o.outcome in ("failed", "error")}
+
+
+def _measured(run, name: str) -> dict:
+    [outcome] = [o for o in run.outcomes.values() if o.nodeid.endswith("::" + name)]
+    return json.loads(outcome.properties["nestgate.evidence"])["measured"]
+
+
+def _testbed_config(testbed) -> dict:
+    """The instance's generated config, with project_dir made absolute so a derived copy elsewhere
+    still reads the instance's compose file and source tree."""
+    data = tomllib.loads(testbed.config_path.read_text())
+    data["target"]["project_dir"] = str(testbed.project_dir)
+    return data
+
+
+@pytest.fixture(scope="module")
+def clean_run(testbed):
+    return run_gates(SELECT, testbed.config_path)
+
+
+def test_gate_is_go_on_the_clean_stack(clean_run):
+    assert clean_run.returncode == 0, clean_run.output
+    assert "performance  GO" in clean_run.output
+    assert clean_run.failed_controls() == set()
+
+
+@pytest.mark.parametrize("control", PRF_IDS, ids=lambda c: c.lower().replace("-", ""))
+def test_each_control_ran_and_passed_with_evidence(clean_run, control):
+    results = clean_run.by_control(control)
+    assert results, f"{control}: no test ran\n{clean_run.output}"
+    assert all(r.outcome == "passed" for r in results), [(r.nodeid, r.message) for r in results]
+    assert all(json.loads(r.properties["nestgate.evidence"])["measured"] for r in results)
+
+
+def test_clean_evidence_shows_what_was_measured(clean_run, testbed):
+    bundle = _measured(clean_run, "test_frontend_bundle_under_limit[PRF-01]")
+    assert len(bundle["largest_files"]) == 10 and bundle["excluded_bytes"]["cache"] > 20 * 2**20
+    assert 0 < bundle["apparent_mib"] < 10 and bundle["du_disk_bytes"] >= bundle["apparent_bytes"]
+    assert _measured(clean_run, "test_limits_in_force[PRF-02[app]]")["in_force"]
+    pool = _measured(clean_run, "test_pool_holds_under_burst[PRF-03]")
+    assert pool["answers"] == {"200": 40} and 1 <= pool["connections_peak"] <= 10
+    total = _measured(clean_run, "test_stack_memory_total_under_limit[PRF-04]")
+    assert len(total["per_container_mib"]) == 5 and len(total["total_mib_per_round"]) == 4
+    # One sample period for the whole stack: a round of 5 containers takes about one stats call
+    # (<= 1 s tick), not five.
+    assert max(total["round_seconds"]) < 2.0, total["round_seconds"]
+    latency = _measured(clean_run, "test_response_time_under_limit[PRF-05[/api/health]]")
+    assert latency["requests"] == 20 and latency["statuses"] == [200] * 20 and latency["max_s"] < 2
+    usage = _measured(clean_run, "test_utilization_under_limits[PRF-06[monitor]]")
+    [monitor] = usage["containers"].values()
+    assert monitor["cpu_limited"] and monitor["cpu_limit_cores"] == 0.25 and monitor["memory_limit_mib"] == 128
+
+
+def test_bundle_slow_api_and_memory_hog_each_fail_only_their_control(testbed):
+    with testbed.fault("bundle-too-big", "slow-api", "memory-hog"):
+        run = run_gates(SELECT, testbed.config_path)
+    assert run.failed_controls() == {"PRF-01", "PRF-05", "PRF-06"}, run.output
+    failed = _failed(run)
+    assert set(failed) == {"test_frontend_bundle_under_limit[PRF-01]",
+                           "test_response_time_under_limit[PRF-05[/api/health]]",
+                           "test_utilization_under_limits[PRF-06[monitor]]"}, run.output
+    bundle = failed["test_frontend_bundle_under_limit[PRF-01]"]
+    assert bundle.startswith("PRF-01: frontend build output frontend/.next is 11.")
+    assert "limit 10 MiB" in bundle and "vendor-media-player-3f9c2a7e41d0b865.js (9.00 MiB)" in bundle
+    latency = failed["test_response_time_under_limit[PRF-05[/api/health]]"]
+    assert latency.startswith(f"PRF-05: GET {testbed.base_url}/api/health: p95 2.5")
+    assert "limit 2 s" in latency
+    hog = failed["test_utilization_under_limits[PRF-06[monitor]]"]
+    assert hog.startswith(f"PRF-06: service monitor: container {testbed.instance}_monitor.1.")
+    assert "MiB of its 128 MiB memory limit (8" in hog and "limit 80 %" in hog
+    assert run.returncode == 1 and "performance  NO-GO" in run.output
+
+
+def test_unbounded_pool_and_missing_memory_limit_each_fail_only_their_control(testbed):
+    with testbed.fault("pool-unbounded", "no-memory-limit"):
+        run = run_gates(SELECT, testbed.config_path)
+    assert run.failed_controls() == {"PRF-02", "PRF-03"}, run.output
+    failed = _failed(run)
+    assert set(failed) == {"test_limits_declared[PRF-02[monitor]]", "test_limits_in_force[PRF-02[monitor]]",
+                           "test_pool_limit_declared[PRF-03]", "test_pool_holds_under_burst[PRF-03]"}, run.output
+    assert failed["test_limits_declared[PRF-02[monitor]]"] == (
+        "PRF-02: service monitor declares no memory limit (memory none, cpus 0.25) in deploy.resources.limits")
+    in_force = failed["test_limits_in_force[PRF-02[monitor]]"]
+    assert in_force.startswith(f"PRF-02: service monitor: container {testbed.instance}_monitor.1.")
+    assert "runs with no memory limit (in force: memory none, cpus 0.25; declared: memory none" in in_force
+    assert failed["test_pool_limit_declared[PRF-03]"] == (
+        "PRF-03: service app: DB_POOL_MAX=0 sets no limit (must be 1 or more)")
+    burst = failed["test_pool_holds_under_burst[PRF-03]"]
+    assert burst.startswith("PRF-03: service app: DB_POOL_MAX=0 sets no limit")
+    assert "a burst of 40 requests (20 at once) to /api/health held up to" in burst
+
+
+def test_no_stack_fails_every_runtime_check_naming_what_is_missing(testbed, tmp_path):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    base = _testbed_config(testbed)
+    config = derive_config(base, tmp_path, target={"stack": "prf-nothing-deployed",
+                                                   "base_url": f"http://127.0.0.1:{port}"})
+    run = run_gates(SELECT, config)
+    failed = _failed(run)
+    passed = {o.nodeid.rsplit("::", 1)[-1] for o in run.outcomes.values() if o.outcome == "passed"}
+    assert passed == {"test_frontend_bundle_under_limit[PRF-01]", "test_pool_limit_declared[PRF-03]",
+                        *(f"test_limits_declared[PRF-02[{s}]]" for s in base["target"]["services"])}, run.output
+    assert failed["test_limits_in_force[PRF-02[app]]"] == (
+        "PRF-02: service app: no running container in stack prf-nothing-deployed")
+    assert failed["test_pool_holds_under_burst[PRF-03]"] == (
+        "PRF-03: service app: no running container in stack prf-nothing-deployed")
+    assert failed["test_stack_memory_total_under_limit[PRF-04]"].startswith(
+        "PRF-04: stack prf-nothing-deployed: no running container for service(s) app, postgres, redis, nginx, monitor")
+    assert failed["test_utilization_under_limits[PRF-06[redis]]"] == (
+        "PRF-06: service redis: no running container in stack prf-nothing-deployed")
+    refused = failed["test_response_time_under_limit[PRF-05[/api/health]]"]
+    assert refused.startswith(f"PRF-05: GET http://127.0.0.1:{port}/api/health: 2 of 2 requests failed")
+    assert "unreachable" in refused and "Traceback" not in run.output
+
+
+def test_memory_total_over_a_lowered_limit_names_the_total_and_the_largest(testbed, tmp_path):
+    base = _testbed_config(testbed)
+    config = derive_config(base, tmp_path, performance={"memory_total_limit_mb": 16, "cpu_percent_limit": 0.001})
+    run = run_gates(["-m", "performance", "-k", "PRF-04 or PRF-06"], config)
+    failed = _failed(run)
+    total = failed["test_stack_memory_total_under_limit[PRF-04]"]
+    assert total.startswith(f"PRF-04: stack {testbed.instance} uses ") and "limit 16 MiB; largest: " in total
+    # Every container's healthcheck runs inside it every 3 s, so none is at 0 % CPU over the window.
+    cpu = [m for n, m in failed.items() if "PRF-06" in n]
+    assert cpu and all("% of its " in m and "CPU limit" in m and "limit 0.001 %" in m for m in cpu), failed
+
+
+def test_missing_build_output_fails_with_its_path(default_config, tmp_path):
+    config = derive_config(default_config, tmp_path, target={"project_dir": str(tmp_path)})
+    run = run_gates(["-m", "performance and declared", "-k", "PRF-01"], config)
+    [result] = run.by_control("PRF-01")
+    assert result.outcome == "failed"
+    assert result.message.splitlines()[0] == (
+        f"PRF-01: evidence unavailable: frontend build output frontend/.next: {tmp_path}/frontend/.next "
+        "does not exist (build the frontend first)")
+
+
+def test_hanging_endpoint_counts_timeouts_as_failures_and_stops_early(default_config, tmp_path):
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as hang:  # accepts, never answers
+        url = f"http://127.0.0.1:{hang.getsockname()[1]}"
+        config = derive_config(default_config, tmp_path, target={"base_url": url},
+                               performance={"response_time_limit_s": 0.2, "response_timeout_s": 0.5})
+        run = run_gates(["-m", "performance", "-k", "PRF-05"], config)
+    [result] = run.by_control("PRF-05")
+    assert result.outcome == "failed"
+    first = result.message.splitlines()[0]
+    assert first.startswith(f"PRF-05: GET {url}/api/health: 2 of 2 requests failed (GET {url}/api/health: "), first
+    # The Http probe words a read timeout as "unreachable ... Read timed out" (its urllib3 Retry
+    # wraps it); either way the request counts as failed after the 0.5 s timeout.
+    assert "no answer within 0.5 s" in first or "(read timeout=0.5)" in first, first
+    assert "); p95 0.5" in first, first
+    assert first.endswith("over 2 requests, limit 0.2 s (stopped after 2 of 20: p95 and max over all are over)")
