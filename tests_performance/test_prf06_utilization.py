@@ -34,7 +34,7 @@ def test_utilization_under_limits(service, usage_window, engine, target_config, 
         if u.cpu_percent_of_limit >= perf.cpu_percent_limit:
             basis = (f"its {u.cpu_limit_cores:g} CPU limit" if u.cpu_limited
                      else f"the host's {u.cpu_limit_cores:g} CPUs")
-            problems.append(f"container {u.container} uses {u.cpu_percent_of_limit:.0f} % of {basis} "
-                            f"({u.cpu_mean_percent:.0f} % in docker stats, mean over {window:g} s), "
+            problems.append(f"container {u.container} uses {u.cpu_percent_of_limit:.1f} % of {basis} "
+                            f"({u.cpu_mean_percent:.1f} % in docker stats, mean over {window:g} s), "
                             f"limit {perf.cpu_percent_limit:g} %")
     assert not problems, f"service {service}: " + "; ".join(problems)
