@@ -35,15 +35,16 @@ def pool_limit(env: Mapping[str, str | None], limit_vars: Iterable[str], url_var
         value = env.get(name)
         if value not in (None, ""):
             return _as_limit(str(value), name)
-    checked = " or ".join(names) or "no pool variable"
+    why = [f"{' or '.join(names)} unset"] if names else []
     url = env.get(url_var) if url_var else None
     if url_var and url not in (None, ""):
         query = parse_qs(urlsplit(str(url)).query)
         if "connection_limit" in query:
             return _as_limit(query["connection_limit"][-1], f"{url_var} connection_limit")
-        return PoolLimit(None, "", f"no pool limit: {checked} unset and {url_var} has no connection_limit")
-    url_note = f" and {url_var} unset" if url_var else ""
-    return PoolLimit(None, "", f"no pool limit: {checked} unset{url_note}")
+        why.append(f"{url_var} has no connection_limit")
+    elif url_var:
+        why.append(f"{url_var} unset")
+    return PoolLimit(None, "", "no pool limit: " + (" and ".join(why) or "no pool variable or URL configured"))
 
 
 def env_of(inspect: Mapping) -> dict[str, str]:

@@ -31,3 +31,8 @@ def test_running_environment_and_addresses_from_inspect():
     assert env_of(inspect) == {"DB_POOL_MAX": "10", "DATABASE_URL": URL, "EMPTY": ""}
     assert container_ips(inspect) == {"10.0.1.5", "10.0.2.7"}
     assert env_of({}) == {} and container_ips({}) == set()
+
+
+def test_nothing_configured_says_so():
+    assert pool_limit({"DB_POOL_MAX": "5"}, [], "").problem == "no pool limit: no pool variable or URL configured"
+    assert pool_limit({}, [], "DATABASE_URL").problem == "no pool limit: DATABASE_URL unset"
