@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import docker
 import pytest
 
 from nestgate.config import load_config
+from selftest.dockerd import extra_dockerd
 from selftest.gaterun import ROOT
 
 pytest_plugins = ["pytester"]
@@ -41,35 +37,8 @@ def derive_config(base: dict, directory: Path, **sections: dict) -> Path:
 @pytest.fixture(scope="session")
 def lone_engine() -> Iterator[str]:
     """A second, real dockerd on its own socket and data root, never part of a swarm."""
-    if shutil.which("dockerd") is None:
-        pytest.fail("dockerd is not installed: the self-tests need a real Docker engine")
-    root = Path(tempfile.mkdtemp(prefix="nestgate-lone-"))
-    url = f"unix://{root}/docker.sock"
-    log = (root / "dockerd.log").open("w")
-    proc = subprocess.Popen(
-        ["dockerd", "-H", url, "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
-         "--pidfile", str(root / "docker.pid"), "--bridge=none", "--iptables=false", "--ip-masq=false"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                docker.DockerClient(base_url=url, timeout=5).ping()
-                break
-            except Exception:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"second dockerd did not start; see {root}/dockerd.log")
-                time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        shutil.rmtree(root, ignore_errors=True)
+    with extra_dockerd("nestgate-lone-") as daemon:
+        yield daemon.url
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ def test_swarm_initialized_and_operational(engine, evidence):
 
     nodes = engine.nodes()
     evidence.source(f"GET /nodes on {engine.url}")
-    evidence.measure(node_states={n.hostname or n.id: n.state for n in nodes})
+    # Keyed by hostname and ID: nodes may share a hostname.
+    evidence.measure(node_states={f"{n.hostname or n.id} ({n.id[:12]})": n.state for n in nodes})
     not_ready = [f"{n.hostname or n.id} ({n.id[:12]}) is {n.state!r}" for n in nodes if n.state != "ready"]
     assert not not_ready, f"swarm nodes not Ready: {'; '.join(not_ready)}"

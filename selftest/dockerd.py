@@ -1,0 +1,84 @@
+"""Extra, real Docker daemons for self-tests: each on its own socket, data root and exec root,
+never part of the machine's shared swarm (what a self-test does to them touches no one else)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import pytest
+
+START_TIMEOUT_S = 60
+
+
+@dataclass
+class Dockerd:
+    url: str
+    root: Path
+    proc: subprocess.Popen
+
+    def client(self) -> docker.DockerClient:
+        return docker.DockerClient(base_url=self.url, timeout=10)
+
+    def stop(self) -> None:
+        """Stop the daemon (idempotent): what a crashed or powered-off node looks like to a swarm."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+@contextmanager
+def extra_dockerd(prefix: str = "nestgate-dockerd-") -> Iterator[Dockerd]:
+    if shutil.which("dockerd") is None:
+        pytest.fail("dockerd is not installed: the self-tests need a real Docker engine")
+    # A short path: a unix socket path may not exceed 107 bytes.
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    url = f"unix://{root}/docker.sock"
+    log = (root / "dockerd.log").open("w")
+    proc = subprocess.Popen(
+        ["dockerd", "-H", url, "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
+         "--pidfile", str(root / "docker.pid"), "--bridge=none", "--iptables=false", "--ip-masq=false"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    daemon = Dockerd(url, root, proc)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                daemon.client().ping()
+                break
+            except Exception:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"extra dockerd did not start; see {root}/dockerd.log")
+                time.sleep(0.3)
+        yield daemon
+    finally:
+        daemon.stop()
+        log.close()
+        _unmount_under(root)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _unmount_under(root: Path) -> None:
+    """dockerd leaves its data root bind-mounted after it exits; unmount before removing."""
+    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    for point in sorted((m for m in mounts if m.startswith(str(root))), key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True, timeout=30, check=False)
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
