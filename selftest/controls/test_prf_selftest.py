@@ -181,3 +181,62 @@ def test_hanging_endpoint_counts_timeouts_as_failures_and_stops_early(default_co
     assert "no answer within 0.5 s" in first or "(read timeout=0.5)" in first, first
     assert "); p95 0.5" in first, first
     assert first.endswith("over 2 requests, limit 0.2 s (stopped after 2 of 20: p95 and max over all are over)")
+
+
+COMPOSE_FILE = """\
+services:
+  legacy:   # service-level keys: plain `docker compose` applies them, `docker stack deploy` ignores them
+    image: {image}
+    command: ["busybox", "sleep", "600"]
+    init: true
+    network_mode: none
+    mem_limit: 64m
+    cpus: 0.25
+  modern:
+    image: {image}
+    command: ["busybox", "sleep", "600"]
+    init: true
+    network_mode: none
+    deploy:
+      resources:
+        limits: {{memory: 32M, cpus: "0.1"}}
+"""
+
+
+@pytest.fixture
+def compose_project(testbed, tmp_path):
+    """A real plain-Compose project (not swarm) with both ways of declaring limits, up and running."""
+    import subprocess
+
+    from nestgate.probes.compose import compose_command
+    from nestgate.testbed.images import base_tag
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "compose.yml").write_text(COMPOSE_FILE.format(image=base_tag()))
+    argv = [*compose_command(), "-f", str(project / "compose.yml"), "-p", "prf-compose-selftest"]
+    subprocess.run([*argv, "up", "-d"], check=True, capture_output=True, timeout=120)
+    try:
+        yield project
+    finally:
+        subprocess.run([*argv, "down", "-t", "1"], check=False, capture_output=True, timeout=120)
+
+
+def test_plain_compose_limits_both_ways_in_force_but_swarm_ignores_service_keys(compose_project, default_config,
+                                                                                 tmp_path):
+    target = {"orchestrator": "compose", "stack": "prf-compose-selftest", "project_dir": str(compose_project),
+              "compose_files": ["compose.yml"], "services": ["legacy", "modern"]}
+    (tmp_path / "compose").mkdir()
+    run = run_gates(["-m", "performance", "-k", "PRF-02"], derive_config(default_config, tmp_path / "compose",
+                                                                         target=target))
+    assert run.failed_controls() == set(), run.output
+    assert len(run.by_control("PRF-02")) == 4
+    assert _measured(run, "test_limits_in_force[PRF-02[legacy]]")["in_force"] == {
+        "prf-compose-selftest-legacy-1": "memory 64 MiB, cpus 0.25"}
+    # The same file deployed with `docker stack deploy` would run `legacy` unlimited: said before deploying.
+    (tmp_path / "swarm").mkdir()
+    run = run_gates(["-m", "performance and declared", "-k", "PRF-02"],
+                    derive_config(default_config, tmp_path / "swarm", target={**target, "orchestrator": "swarm"}))
+    assert _failed(run) == {"test_limits_declared[PRF-02[legacy]]": (
+        "PRF-02: service legacy declares no memory and no cpus limit (memory none, cpus none) in "
+        "deploy.resources.limits; mem_limit/cpus set, which docker stack deploy ignores")}
