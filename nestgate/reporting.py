@@ -12,6 +12,7 @@ A report directory that cannot be written stops the run before any control runs.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import sys
@@ -34,7 +35,8 @@ _STREAMS_KEY = pytest.StashKey[tuple[Any, Any]]()
 
 def add_options(group: Any) -> None:
     group.addoption("--waivers", default=None, metavar="PATH",
-                    help=f"waiver file (TOML [[waiver]] entries); default ${WAIVERS_ENV}")
+                    help=f"waiver file (TOML [[waiver]] entries); default ${WAIVERS_ENV}. Use the --waivers=PATH "
+                    "form: with a space, pytest takes PATH for a test path when choosing the root dir (xdist)")
     group.addoption("--nestgate-report", default=None, metavar="DIR",
                     help="parent directory of the evidence bundle (default: reports/ in the root dir)")
     group.addoption("--nestgate-bundle", default=None, metavar="DIR",
@@ -101,8 +103,6 @@ def _configure_redaction(config: pytest.Config, cfg: LoadedConfig | None) -> Non
 
 
 def _load_waivers(config: pytest.Config, verdict: VerdictPlugin) -> list[Waiver]:
-    import datetime as dt
-
     path = config.getoption("waivers") or os.environ.get(WAIVERS_ENV)
     if not path:
         return []

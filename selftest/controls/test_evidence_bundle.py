@@ -141,11 +141,14 @@ def test_planted_canaries_appear_in_no_artifact_of_a_failing_run(suite, extra):
         assert "log: using ********" in artifacts["junit.xml"]
 
 
-def _chromium() -> str:
+def browser(*args: str) -> subprocess.CompletedProcess[str]:
+    """Debian's chromium, headless: `--dump-dom URL` gives the DOM after the page's JavaScript ran."""
     found = shutil.which("chromium")
     if found is None:
         pytest.fail("chromium is not installed (scripts/setup.sh installs Debian's chromium)")
-    return found
+    return subprocess.run([found, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                           "--window-size=1800,1000", *args], capture_output=True, text=True, timeout=120,
+                          check=False)
 
 
 def test_the_html_report_shows_the_evidence_columns_in_a_real_browser(suite, tmp_path):
@@ -154,10 +157,7 @@ def test_the_html_report_shows_the_evidence_columns_in_a_real_browser(suite, tmp
                        'owner = "ops@example.org"\nexpires = 2999-01-01\n')
     run_suite(suite, [f"--waivers={waivers}"], mode="fail")
     report = _only_bundle(suite) / "report.html"
-    browser = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--window-size=1800,1000"]
-    dom = subprocess.run([*browser, "--dump-dom", report.as_uri()], capture_output=True, text=True,
-                         timeout=120, check=False).stdout
+    dom = browser("--dump-dom", report.as_uri()).stdout
     # pytest-html 4 renders rows with JavaScript: only a real browser's DOM proves they show
     for header in ("Control", "Gate", "Checklist line", "Measured", "Threshold", "Source", "Target",
                    "Timestamp", "Waiver"):
@@ -170,5 +170,5 @@ def test_the_html_report_shows_the_evidence_columns_in_a_real_browser(suite, tmp
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     png = ARTIFACTS / "evidence-report.png"
     png.unlink(missing_ok=True)
-    subprocess.run([*browser, f"--screenshot={png}", report.as_uri()], capture_output=True, timeout=120, check=False)
+    browser(f"--screenshot={png}", report.as_uri())
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000

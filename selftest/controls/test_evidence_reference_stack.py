@@ -13,7 +13,7 @@ from pathlib import Path
 import docker
 
 from nestgate.report_bundle import verify_bundle
-from selftest.controls.test_evidence_bundle import ARTIFACTS, EVIDENCE_FIELDS, _chromium
+from selftest.controls.test_evidence_bundle import ARTIFACTS, EVIDENCE_FIELDS, browser
 from selftest.gaterun import ROOT
 
 
@@ -46,16 +46,13 @@ def test_a_reference_stack_run_writes_a_verified_bundle_that_names_its_target(te
     assert target["stack"] == inf01["target"]  # INF-01 has no subject: its target is the stack
     assert "commit" in target["project"]
 
-    dom = subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
-                          "--disable-background-networking", "--dump-dom", (bundle / "report.html").as_uri()],
-                         capture_output=True, text=True, timeout=120, check=False).stdout
+    dom = browser("--dump-dom", (bundle / "report.html").as_uri()).stdout
     for text in ('<td class="col-ngControl">INF-01</td>', "Docker Swarm initialized and operational",
                  "local_node_state: active", '<th data-column-type="ngMeasured">Measured</th>'):
         assert text in dom, text
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--window-size=2000,1100", f"--screenshot={ARTIFACTS / 'reference-stack-report.png'}",
-                    (bundle / "report.html").as_uri()], capture_output=True, timeout=120, check=False)
+    browser("--window-size=2000,1100", f"--screenshot={ARTIFACTS / 'reference-stack-report.png'}",
+            (bundle / "report.html").as_uri())
     assert (ARTIFACTS / "reference-stack-report.png").stat().st_size > 20_000
 
 
