@@ -138,6 +138,8 @@ class BundlePlugin:
             self._finish(int(session.exitstatus))
         except (NestgateError, OSError) as exc:
             self.error = REDACTOR.scrub(str(exc))
+        except Exception as exc:  # a bug here must still refuse, in one line, not crash pytest
+            self.error = REDACTOR.scrub(f"{type(exc).__name__}: {exc}")
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if self.error:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # no verified evidence, no GO
