@@ -24,8 +24,10 @@ MIN_LENGTH = 4
 # A variable found only by its name gets a higher bar ("true", "none" are not credentials).
 MIN_LENGTH_BY_NAME = 8
 
-SECRET_NAME = re.compile(r"(?i)password|passwd|secret|token|api_?key|private_?key|credential|cookie")
-_KEYWORDS = r"(?:password|passwd|pwd|secret|token|api[_-]?key|private[_-]?key|credential)"
+# A name marks a credential when it ENDS in one of these: POSTGRES_PASSWORD, csrf_token, jwt_secret,
+# but not POSTGRES_PASSWORD_FILE, token_rejected or medianest_jwt_secret_v2 (a secret's name).
+_KEYWORDS = r"(?:password|passwd|pwd|secret(?:[_-]?key)?|token|api[_-]?key|private[_-]?key|credentials?|cookie)s?"
+SECRET_NAME = re.compile(rf"(?i){_KEYWORDS}$")
 _COOKIE_ATTRS = {"path", "domain", "expires", "max-age", "samesite", "secure", "httponly", "priority"}
 
 
@@ -52,9 +54,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = 
     # JSON web tokens, wherever they appear
     (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), MASK),
     # "password": "value" in JSON (string values only: JSON stays valid, booleans stay readable)
-    (re.compile(rf"(?i)(?P<pre>\"[^\"]*{_KEYWORDS}[^\"]*\"\s*:\s*\")(?:[^\"\\]|\\.)+(?=\")"), r"\g<pre>" + MASK),
+    (re.compile(rf"(?i)(?P<pre>\"[^\"]*{_KEYWORDS}\"\s*:\s*\")(?:[^\"\\]|\\.)+(?=\")"), r"\g<pre>" + MASK),
     # NAME_PASSWORD=value, --password=value, ?token=value
-    (re.compile(rf"(?i)(?P<pre>(?<![\w.-])[\w.-]*{_KEYWORDS}[\w.-]*=)(?!\*{{8}})[^\s&;\"',]+"), r"\g<pre>" + MASK),
+    (re.compile(rf"(?i)(?P<pre>(?<![\w.-])[\w.-]*{_KEYWORDS}=)(?!\*{{8}})[^\s&;\"',]+"), r"\g<pre>" + MASK),
 ]
 
 
@@ -99,7 +101,7 @@ class Redactor:
             return [self.scrub_any(v) for v in value]
         if isinstance(value, dict):
             # a string under a secret-named key is masked whole, as the JSON pattern does in text
-            return {self.scrub(str(k)): MASK if isinstance(v, str) and v and re.search(_KEYWORDS, str(k), re.I)
+            return {self.scrub(str(k)): MASK if isinstance(v, str) and v and SECRET_NAME.search(str(k))
                     else self.scrub_any(v) for k, v in value.items()}
         return value
 

@@ -92,3 +92,13 @@ def test_log_records_are_scrubbed_at_creation(caplog):
             logging.getLogger("t").exception("failed")
     assert "log-canary-77aa" not in caplog.text
     assert f"connect with {MASK}" in caplog.text
+
+
+def test_names_of_secrets_and_paths_to_them_are_evidence_not_credentials():
+    red = Redactor()
+    text = '{"medianest_jwt_secret_v2": "app", "password_file": "/run/secrets/pw"} POSTGRES_PASSWORD_FILE=/run/x'
+    assert red.scrub(text) == text
+    assert red.scrub_any({"medianest_jwt_secret_v2": "app", "jwt_secret": "v"}) == {
+        "medianest_jwt_secret_v2": "app", "jwt_secret": MASK}
+    red.add_secret_env({"DOCKER_SECRETS_PATH": "/run/secrets", "JWT_SECRET": "jwt-value-123"})
+    assert red.scrub("/run/secrets jwt-value-123") == f"/run/secrets {MASK}"
