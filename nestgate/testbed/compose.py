@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +51,6 @@ class Model:
     services: dict[str, dict[str, Any]]
     data_network: str = "data"
     data_internal: bool = True
-    applied_faults: list[str] = field(default_factory=list)
     external_networks: dict[str, str] = field(default_factory=dict)  # key -> existing network name
     declared_only_secrets: list[str] = field(default_factory=list)  # declared, used by no service
 
@@ -125,14 +126,22 @@ def base_model(instance: str, port: int, images: dict[str, str], scale: int = 0)
     return Model(instance=instance, port=port, secret_names=names, services=services)
 
 
-def render(model: Model) -> str:
+def service_hash(model: Model, name: str) -> str:
+    """Changes exactly when the service's rendered block would change."""
+    return hashlib.sha256(json.dumps(model.services[name], sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def render(model: Model, only: list[str] | None = None) -> str:
+    """The compose file; with `only`, just those services (a partial file for `stack deploy`
+    without --prune, which then leaves every other service, and its PreviousSpec, alone)."""
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
     template = env.from_string(TEMPLATE.read_text())
+    services = model.services if only is None else {k: v for k, v in model.services.items() if k in only}
     # Declared secrets: every source some service uses, plus the model's declared-only extras.
     used = sorted({src for s in model.services.values() for src, _ in s["secrets"]})
     declared = sorted(set(used) | set(model.secret_names.values()) | set(model.declared_only_secrets))
     return template.render(
-        instance=model.instance, services=model.services, secret_names=declared,
+        instance=model.instance, services=services, secret_names=declared,
         data_network=model.data_network, data_internal=model.data_internal,
-        applied_faults=model.applied_faults, external_networks=model.external_networks,
+        external_networks=model.external_networks,
     )

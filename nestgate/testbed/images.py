@@ -8,6 +8,7 @@ instances and `down` keeps them).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tempfile
 import time
@@ -45,6 +46,9 @@ def mmdebstrap_argv() -> list[str]:
 def base_tag() -> str:
     # The hook's absolute path differs between checkouts: hash its content (in the tree), not its path.
     options = [a for a in mmdebstrap_argv() if not a.startswith("--customize-hook=")]
+    # A salt forces a cold build under new tags (for measuring; old images are left alone).
+    if os.environ.get("NESTGATE_TESTBED_IMAGE_SALT"):
+        options.append(os.environ["NESTGATE_TESTBED_IMAGE_SALT"])
     return f"{REPO}/base:{hash_files(read_tree(ASSETS / 'base'), *options)}"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -20,8 +21,11 @@ CONVERGE_TIMEOUT_S = 180
 
 
 def deploy(instance: str, compose_file: Path) -> None:
-    """`docker stack deploy`: swarm updates only the services whose spec changed."""
-    argv = [docker_cli(), "stack", "deploy", "--detach=true", "--prune", "--resolve-image", "never",
+    """`docker stack deploy` of the services in the file (no --prune: others are left alone).
+
+    Every service in the file gets a ServiceUpdate, and swarm then records the spec it replaces as
+    PreviousSpec even when nothing changed: so only changed services go into the file."""
+    argv = [docker_cli(), "stack", "deploy", "--detach=true", "--resolve-image", "never",
             "-c", str(compose_file), instance]
     for attempt in range(4):
         try:
@@ -119,11 +123,21 @@ def wait_converged(instance: str, expect_pending: dict[str, int] | None = None,
         time.sleep(1)
 
 
+def container_ids(filters: dict[str, Any], all_states: bool = True) -> list[str]:
+    """IDs from the plain list call (the SDK's containers.list inspects each one, which races
+    with swarm removing containers)."""
+    return [c["Id"] for c in client().api.containers(all=all_states, filters=filters)]
+
+
 def task_containers(instance: str, service: str) -> list[Any]:
     """Running containers of one service."""
-    return client().containers.list(filters={
-        "label": [f"{NAMESPACE}={instance}", f"com.docker.swarm.service.name={instance}_{service}"],
-        "status": "running"})
+    found = []
+    ids = container_ids({"label": [f"{NAMESPACE}={instance}", f"com.docker.swarm.service.name={instance}_{service}"],
+                         "status": "running"}, all_states=False)
+    for cid in ids:
+        with contextlib.suppress(NotFound):
+            found.append(client().containers.get(cid))
+    return found
 
 
 def exec_in(instance: str, service: str, argv: list[str], user: str = "", timeout: float = 60) -> str:
@@ -148,12 +162,12 @@ def remove_labelled(instance: str, timeout: float = 90) -> dict[str, int]:
     if services(instance):
         counts["services"] = len(services(instance))
         run([docker_cli(), "stack", "rm", instance], timeout=DEPLOY_TIMEOUT_S)
-    for c in cli.containers.list(all=True, filters={"label": label}):
-        if NAMESPACE not in c.labels or c.labels.get("nestgate.testbed.extra"):
-            c.remove(force=True)  # extras started through the engine API (fault containers)
+    for c in cli.api.containers(all=True, filters={"label": [label, "nestgate.testbed.extra"]}):
+        with contextlib.suppress(NotFound):  # extras started through the engine API (fault containers)
+            cli.api.remove_container(c["Id"], force=True)
             counts["containers"] += 1
     deadline = time.monotonic() + timeout
-    while cli.containers.list(all=True, filters={"label": f"{NAMESPACE}={instance}"}):
+    while container_ids({"label": f"{NAMESPACE}={instance}"}):
         if time.monotonic() > deadline:
             raise TestbedError(f"containers of stack {instance} still present after {timeout:.0f} s")
         time.sleep(1)
@@ -181,6 +195,13 @@ def _remove_kind(kind: str, label: str, deadline: float) -> int:
         time.sleep(1)
 
 
+def rollback_missing(svc: Any) -> bool:
+    """No PreviousSpec, or one that runs the current image (nothing to roll back to)."""
+    previous = (svc.attrs.get("PreviousSpec") or {}).get("TaskTemplate", {}).get("ContainerSpec", {})
+    current = svc.attrs["Spec"]["TaskTemplate"]["ContainerSpec"]
+    return not previous or previous.get("Image") == current.get("Image")
+
+
 def wait_gone(instance: str, service: str, timeout: float = 60) -> None:
     """Until the service and its containers are gone (after `service rm`)."""
     deadline = time.monotonic() + timeout
@@ -190,6 +211,5 @@ def wait_gone(instance: str, service: str, timeout: float = 60) -> None:
         time.sleep(1)
 
 
-def task_containers_all(instance: str, service: str) -> list[Any]:
-    return client().containers.list(all=True, filters={
-        "label": [f"{NAMESPACE}={instance}", f"com.docker.swarm.service.name={instance}_{service}"]})
+def task_containers_all(instance: str, service: str) -> list[str]:
+    return container_ids({"label": [f"{NAMESPACE}={instance}", f"com.docker.swarm.service.name={instance}_{service}"]})

@@ -18,6 +18,8 @@ class State:
     project_hash: str = ""
     # Per fault: whatever its remove step needs (e.g. the config value it replaced).
     fault_data: dict[str, dict] = field(default_factory=dict)
+    # Per service: the hash of the spec last deployed (compose.service_hash).
+    deployed: dict[str, str] = field(default_factory=dict)
 
     @staticmethod
     def path(state_dir: Path) -> Path:

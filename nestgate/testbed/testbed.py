@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import tempfile
 import time
@@ -14,7 +15,7 @@ from nestgate.testbed import compose, images, project, secrets, stack, target_co
 from nestgate.testbed import faults as registry
 from nestgate.testbed.errors import TestbedError
 from nestgate.testbed.hashing import hash_files
-from nestgate.testbed.paths import DEFAULT_INSTANCE, DEFAULT_PORT, check_instance, instance_dir
+from nestgate.testbed.paths import DEFAULT_INSTANCE, DEFAULT_PORT, cache_dir, check_instance, instance_dir
 from nestgate.testbed.run import require_swarm_manager
 from nestgate.testbed.state import State
 
@@ -139,7 +140,7 @@ class Testbed:
         from nestgate.testbed.run import client
 
         svcs = {name: stack.service_status(s) for name, s in sorted(stack.services(self.instance).items())}
-        extras = [c.name for c in client().containers.list(
+        extras = [c["Names"][0].lstrip("/") for c in client().api.containers(
             all=True, filters={"label": [f"nestgate.testbed.instance={self.instance}", "nestgate.testbed.extra"]})]
         st = self._state
         return Status(self.instance, bool(svcs), st.port if st else None, list(st.faults) if st else [],
@@ -186,7 +187,6 @@ class Testbed:
         """The compose model with every applied fault's patch."""
         st = self.state
         m = compose.base_model(self.instance, st.port, st.images, st.scale)
-        m.applied_faults = list(st.faults)
         for name in st.faults:
             patch = registry.get(name).compose
             if patch is not None:
@@ -198,6 +198,14 @@ class Testbed:
         return {"base_image": self.state.images["base"], "port": self.state.port, "instance": self.instance}
 
     def _ensure_images(self, log: images.BuildLog) -> dict[str, bytes]:
+        # Instances share images: one builder at a time, the others then find the tags.
+        lock_path = cache_dir() / "images.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with lock_path.open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._build_images(log)
+
+    def _build_images(self, log: images.BuildLog) -> dict[str, bytes]:
         base = images.ensure_base(log)
         self.state.images = {"base": base, **images.ensure_infra(base, log)}
         files = project.render_files(self._render_context())
@@ -255,36 +263,37 @@ class Testbed:
         return deployed
 
     def _deploy(self, force: bool) -> bool:
-        """stack deploy when the rendered compose changed or a built service lacks a rollback
-        target (then release 1 goes first, release 2 on top); wait for convergence."""
+        """Write the full compose file (the declared state); deploy only the services whose spec
+        changed. A built service that changes goes out as release 1 then release 2 of the new
+        spec, so swarm's PreviousSpec always holds a different image to roll back to."""
         model = self.model()
-        text = compose.render(model)
+        self.compose_path.write_text(compose.render(model))
         existing = stack.services(self.instance)
-        keep_bare = {s for name in self.state.faults for s in registry.get(name).no_rollback}
-        built = [s for s in BUILT if s in model.services and s not in keep_bare]
-        unchanged = (self.compose_path.exists() and self.compose_path.read_text() == text
-                     and set(existing) == set(model.services))
-        # Every stack deploy updates every service, and swarm then keeps the replaced spec (same
-        # image) as PreviousSpec: so whenever we deploy, release 1 goes first again.
-        ready = all(s in existing and _rollback_ready(existing[s].attrs) for s in built)
-        need_r1 = built if not (unchanged and ready) else []
-        deployed = False
-        if need_r1:
+        bare = {s for name in self.state.faults for s in registry.get(name).no_rollback}
+        hashes = {name: compose.service_hash(model, name) for name in model.services}
+        changed = [n for n in model.services if n not in existing or self.state.deployed.get(n) != hashes[n]]
+        changed += [s for s in BUILT if s in existing and s not in changed and s not in bare
+                    and s in model.services and stack.rollback_missing(existing[s])]
+        two_step = [s for s in changed if s in BUILT and s not in bare]
+        partial = self.state_dir / "deploy.yml"
+        if two_step:
             first = model.copy()
-            for s in need_r1:
+            for s in two_step:
                 first.svc(s)["image"] = first.svc(s)["image"].removesuffix("-r2") + "-r1"
-            for s in keep_bare:  # created by the second deploy alone, so it has no PreviousSpec
-                first.services.pop(s, None)
-            self.compose_path.write_text(compose.render(first))
-            stack.deploy(self.instance, self.compose_path)
-        if need_r1 or not unchanged:
-            self.compose_path.write_text(text)
-            stack.deploy(self.instance, self.compose_path)
-            deployed = True
+            partial.write_text(compose.render(first, only=changed))
+            stack.deploy(self.instance, partial)
+        if changed:
+            partial.write_text(compose.render(model, only=changed))
+            stack.deploy(self.instance, partial)
+        for name in [n for n in existing if n not in model.services]:
+            existing[name].remove()
+            stack.wait_gone(self.instance, name)
+        self.state.deployed = hashes
+        self.state.save(self.state_dir)
         pending = {k: v for name in self.state.faults for k, v in registry.get(name).expect_pending.items()}
-        if deployed or force:
+        if changed or force:
             stack.wait_converged(self.instance, pending)
-        return deployed
+        return bool(changed)
 
     def _seed_test_account(self) -> None:
         _, digest = secrets.ensure_test_password(self.state_dir)
