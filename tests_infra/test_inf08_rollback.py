@@ -3,8 +3,8 @@
 Each service the target builds (compose `build:`) needs a previous image to roll back to. The
 swarm service's PreviousSpec (what `docker service rollback` returns to) counts when it runs a
 different image that still exists on the engine. Otherwise the entry in the configured rollback
-record file counts (nestgate/rollback_record.py). The rollback drill time belongs to the deploy
-wrapper.
+record file counts (nestgate/rollback_record.py); for a Compose target, which keeps no previous
+spec, only the record can. The rollback drill time belongs to the deploy wrapper.
 """
 
 import pytest
@@ -24,24 +24,37 @@ def test_built_services_have_previous_image(target_config, declared, engine, evi
     record = read_record(target_config.resolve(record_file)) if record_file else {}
     if record_file:
         evidence.source(f"rollback record {target_config.resolve(record_file)}")
-    evidence.source(f"GET /services (Spec, PreviousSpec) and GET /images/<ref>/json on {engine.url}")
+    swarm = target_config.model.target.orchestrator == "swarm"
+    deployed = "GET /services (Spec, PreviousSpec)" if swarm else "running containers' Config.Image"
+    evidence.source(f"{deployed} and GET /images/<ref>/json on {engine.url}")
     evidence.limit(previous_image="recorded, different from the current one, present on the engine")
-    states = {s.name: s for s in engine.service_states()}
+    states = {s.name: s for s in engine.service_states()} if swarm else {}
     found, problems = {}, []
     for name in built:
-        svc = states.get(name)
-        if svc is None:
+        current, previous, origin = _deployed(name, swarm, states, engine)
+        if current is None:
             problems.append(f"{name}: built service is not deployed in stack {engine.stack}")
             continue
-        previous, origin = svc.previous_image, "swarm PreviousSpec"
         if not previous and name in record:
             previous, origin = record[name], f"record {record_file}"
         elif not previous:
-            origin = "no PreviousSpec" + (f", no entry in {record_file}" if record_file else "")
-        exists = engine.image_exists(previous) if previous and previous != svc.image else None
-        found[name] = {"current": svc.image, "previous": previous, "from": origin, "present": exists}
-        why = problem(name, svc.image, previous, origin, exists)
+            origin += f", no entry in {record_file}" if record_file else ""
+        exists = engine.image_exists(previous) if previous and previous != current else None
+        found[name] = {"current": current, "previous": previous, "from": origin, "present": exists}
+        why = problem(name, current, previous, origin, exists)
         if why:
             problems.append(why)
     evidence.measure(services=found)
     assert not problems, "; ".join(problems)
+
+
+def _deployed(name, swarm, states, engine) -> tuple[str | None, str, str]:
+    """(current image or None when not deployed, previous image or "", where that came from)."""
+    if swarm:
+        svc = states.get(name)
+        if svc is None:
+            return None, "", ""
+        return svc.image, svc.previous_image, "swarm PreviousSpec" if svc.previous_image else "no PreviousSpec"
+    running = [c for c in engine.running() if c.service == name]
+    # Compose replaces a container on update and keeps no previous spec: only a record can say.
+    return (running[0].image if running else None), "", "Compose keeps no previous image"
