@@ -64,6 +64,10 @@ def configure(config: pytest.Config, cfg: LoadedConfig | None, verdict: VerdictP
     config.stash[WAIVERS_KEY] = _load_waivers(config, verdict)
     if hasattr(config, "workerinput") or not _bundle_wanted(config, cfg):
         return
+    if _timeout_method(config) == "thread":
+        # pytest-timeout's thread method os._exit()s the process on a hang: no report, no verdict
+        raise pytest.UsageError("--timeout-method=thread ends the whole run on a hang and leaves no evidence; "
+                                "nestgate needs the signal method (the default here)")
     try:
         bundle = _bundle_dir(config, verdict)
     except NestgateError as exc:
@@ -83,6 +87,13 @@ def configure(config: pytest.Config, cfg: LoadedConfig | None, verdict: VerdictP
                 "xdist_workers": config.getoption("numprocesses", None)}
     config.pluginmanager.register(
         BundlePlugin(bundle, cfg, verdict, copy_html, copy_junit, run_info), "nestgate-bundle")
+
+
+def _timeout_method(config: pytest.Config) -> str | None:
+    try:
+        return config.getoption("timeout_method", None) or config.getini("timeout_method") or None
+    except ValueError:  # pytest-timeout not installed
+        return None
 
 
 def unconfigure(config: pytest.Config) -> None:

@@ -200,3 +200,11 @@ def test_an_unwritable_report_directory_stops_the_run_before_any_control(gate):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "cannot write report directory" in result.stderr.str()
     assert not (gate.path / "ran").exists()
+
+
+def test_the_thread_timeout_method_is_refused_for_a_gate_run(gate):
+    # it os._exit()s the whole process on a hang: no report, no verdict, nothing to audit
+    _write(gate, '@pytest.mark.security\n@pytest.mark.declared\n@pytest.mark.control("SEC-02")\ndef test_b(): pass\n')
+    result = gate.runpytest("--timeout=5", "--timeout-method=thread")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "needs the signal method" in result.stderr.str()
