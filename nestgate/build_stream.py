@@ -9,6 +9,7 @@ from typing import Any
 
 _STEP = re.compile(r"^Step (\d+/\d+) : (.*)$")
 _BUILT = re.compile(r"^Successfully built ([0-9a-f]{12,64})$")
+_LAYER = re.compile(r"^---> ([0-9a-f]{12,64})$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # How much of the failing step's own output the failure message carries.
 TAIL_LINES = 3
@@ -21,6 +22,9 @@ class BuildOutcome:
     error: str = ""  # the builder's error line; "" when the build succeeded
     image_id: str = ""
     step_output: list[str] = field(default_factory=list)  # output of the last step, without builder chatter
+    # Layers this build committed (not FROM images, not cache hits), oldest first: what a failed
+    # build leaves behind as dangling images.
+    new_layers: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -41,6 +45,7 @@ def _lines(text: str) -> list[str]:
 def read_stream(chunks: Iterable[dict[str, Any]]) -> BuildOutcome:
     """Fold the decoded chunks of POST /build (legacy builder) into an outcome."""
     out = BuildOutcome()
+    fresh = False  # the current step commits a layer of its own (not FROM, not a cache hit)
     for chunk in chunks:
         if chunk.get("error") or chunk.get("errorDetail"):
             detail = chunk.get("errorDetail") or {}
@@ -54,6 +59,11 @@ def read_stream(chunks: Iterable[dict[str, Any]]) -> BuildOutcome:
                 out.steps += 1
                 out.step = f"{step.group(1)} : {step.group(2)}"
                 out.step_output = []
+                fresh = not step.group(2).upper().startswith("FROM ")
+            elif line == "---> Using cache":
+                fresh = False
+            elif (layer := _LAYER.match(line)) and fresh:
+                out.new_layers.append(layer.group(1))
             elif built := _BUILT.match(line):
                 out.image_id = out.image_id or built.group(1)
             elif not line.startswith(("--->", "Removing intermediate container", "Successfully tagged")):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from nestgate.probes.builder import BuildRequest, build_all, remove_tag, unsupported_keys
+from nestgate.probes.builder import BuildRequest, build_all, remove_built, unsupported_keys
 
 pytestmark = [pytest.mark.build, pytest.mark.declared]
 
@@ -37,14 +37,15 @@ def test_every_service_with_a_build_section_builds(target_config, declared, engi
     started = time.monotonic()
     results = build_all(engine, requests, settings.no_cache, settings.timeout_s, settings.parallel)
     wall_s = time.monotonic() - started
-    cleanup = {} if settings.keep else {r.tag: remove_tag(engine, r.tag) for r in results if r.ok}
+    cleanup = {} if settings.keep else {r.built_ref: remove_built(engine, r.built_ref) for r in results if r.built_ref}
     evidence.measure(
         wall_time_s=round(wall_s, 1),
         builds={r.service: {"ok": r.ok, "seconds": round(r.seconds, 1), "steps": r.steps,
                             "image_size_mb": round(r.size_bytes / 1e6, 1), "image_id": r.image_id[:19],
                             "tag": r.tag, "kept": settings.keep, **({"failure": r.failure} if r.failure else {})}
                 for r in results},
-        cleanup_problems={tag: why for tag, why in cleanup.items() if why},
+        removed_afterwards=sorted(ref for ref, why in cleanup.items() if not why),
+        cleanup_problems={ref: why for ref, why in cleanup.items() if why},
     )
     failed = [f"service {r.service}: docker build failed {r.failure}" for r in results if not r.ok]
     assert not failed, "; ".join(failed)

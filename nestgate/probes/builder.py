@@ -46,6 +46,12 @@ class BuildFacts:
     image_id: str = ""
     size_bytes: int = 0
     steps: int = 0
+    leftover: str = ""  # a failed build's last committed layer (dangling, with its fresh parents)
+
+    @property
+    def built_ref(self) -> str:
+        """What this build left on the engine: its tag, or the layer a failed build committed last."""
+        return self.tag if self.ok else self.leftover
 
 
 def unsupported_keys(spec: dict[str, Any]) -> list[str]:
@@ -94,7 +100,8 @@ def build_one(engine: Engine, req: BuildRequest, no_cache: bool, timeout_s: floa
         raise EvidenceUnavailable(f"service {req.service}: cannot send build context {req.context}: {exc}") from None
     seconds = time.monotonic() - started
     if not outcome.ok:
-        return BuildFacts(req.service, req.tag, False, seconds, outcome.failure(), steps=outcome.steps)
+        return BuildFacts(req.service, req.tag, False, seconds, outcome.failure(), steps=outcome.steps,
+                          leftover=outcome.new_layers[-1] if outcome.new_layers else "")
     try:
         image = engine.call(f"image inspect {req.tag}", lambda api: api.inspect_image(req.tag))
     except docker.errors.APIError as exc:
@@ -112,10 +119,11 @@ def build_all(engine: Engine, reqs: list[BuildRequest], no_cache: bool, timeout_
         return list(pool.map(lambda r: build_one(engine, r, no_cache, timeout_s), reqs))
 
 
-def remove_tag(engine: Engine, tag: str) -> str:
-    """Remove a throwaway tag (and the layers only it held); returns "" or why it could not."""
+def remove_built(engine: Engine, ref: str) -> str:
+    """Remove a throwaway tag or a failed build's last layer, with the untagged parents only it
+    held (the engine stops at a tagged image or one with other children); "" or why it could not."""
     try:
-        engine.call(f"image rm {tag}", lambda api: api.remove_image(tag, force=False, noprune=False))
+        engine.call(f"image rm {ref}", lambda api: api.remove_image(ref, force=False, noprune=False))
     except docker.errors.NotFound:
         return ""
     except docker.errors.APIError as exc:

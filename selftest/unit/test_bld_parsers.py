@@ -35,6 +35,13 @@ def test_a_failed_step_names_the_step_and_the_builders_error_line():
                              "non-zero code: 127 (output: /bin/sh: 1: make: not found)")
 
 
+def test_only_layers_this_build_committed_are_its_leftovers():
+    chunks = _stream("Step 1/4 : FROM base", " ---> 55c2bb79eaad", "Step 2/4 : RUN useradd app", " ---> Running in 9a",
+                     "Removing intermediate container 9a", " ---> 7829cccdf561", "Step 3/4 : ENV A=1",
+                     " ---> Using cache", " ---> 36cdfa368eac", "Step 4/4 : COPY app/ /srv/", " ---> 4d80c337612e")
+    assert read_stream(chunks).new_layers == ["7829cccdf561", "4d80c337612e"]
+
+
 def test_an_error_before_any_step_and_a_build_without_image():
     assert read_stream([{"error": "Cannot locate specified Dockerfile: Dockerfile"}]).failure() == (
         "before the first step: Cannot locate specified Dockerfile: Dockerfile")

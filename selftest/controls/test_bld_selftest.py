@@ -1,0 +1,182 @@
+"""The build gate (BLD-01..06) against the real reference stack and its source tree.
+
+GO on the clean stack with evidence; each seeded build fault fails exactly its control, with a
+message naming the offender and the measured value; settings and failure modes that need no
+fault (a tighter limit, a hanging command, no stack up) through derived configs.
+"""
+
+import json
+import tomllib
+
+import docker
+import pytest
+
+from nestgate.catalog import controls_of
+from nestgate.probes.builder import THROWAWAY_LABEL
+from selftest.conftest import derive_config
+from selftest.gaterun import run_gates
+
+BLD_IDS = [c.id for c in controls_of("build")]
+GATE = ["-m", "build"]
+
+# fault -> (the control it breaks, fragments its failure message must carry)
+FAULTS = {
+    "broken-dockerfile": ("BLD-01", ["service app: docker build failed at Step", "COPY app/requirements.lock",
+                                     "file not found in build context"]),
+    "shared-stale-copy": ("BLD-02", ["@medianest/shared from consumer backend: require and import: resolved to "
+                                     "backend/node_modules/@medianest/shared/dist/index.js, outside the built "
+                                     "output shared/dist"]),
+    "type-error": ("BLD-03", ["`npm run typecheck` reports 1 TypeScript error(s) (exit status 2)",
+                              "src/release-notes.ts(2,14): error TS2322"]),
+    "missing-npm-script": ("BLD-04", ["npm script 'test:critical-path' is not defined in", "package.json",
+                                      "(defined: build, typecheck)"]),
+    "no-healthcheck": ("BLD-05", ["service nginx has its healthcheck disabled (compose file)",
+                                  "has no healthcheck (State.Health absent)"]),
+    "late-healthy": ("BLD-05", ["service monitor: container", "s after its start (limit 30 s; from swarm task"]),
+    "stack-rejected": ("BLD-06", ["docker stack deploy would reject", "services.app.depends_on must be a list"]),
+}
+
+
+def _evidence(outcome) -> dict:
+    return json.loads(outcome.properties["nestgate.evidence"])
+
+
+def _failures(run, control: str) -> str:
+    return "\n".join(o.message for o in run.by_control(control) if o.outcome != "passed")
+
+
+@pytest.fixture(scope="module")
+def clean_run(testbed):
+    return run_gates(GATE, testbed.config_path)
+
+
+@pytest.fixture
+def derived(testbed, tmp_path):
+    """Write the testbed's config with overrides (project_dir made absolute: the file moves)."""
+    base = tomllib.loads(testbed.config_path.read_text())
+
+    def make(**sections: dict):
+        sections.setdefault("target", {})["project_dir"] = str(testbed.project_dir)
+        return derive_config(base, tmp_path, **sections)
+    return make
+
+
+def test_gate_is_go_on_the_clean_stack(clean_run):
+    assert clean_run.returncode == 0, clean_run.output
+    assert "build        GO" in clean_run.output
+    assert clean_run.failed_controls() == set()
+
+
+@pytest.mark.parametrize("control", BLD_IDS, ids=lambda c: c.lower().replace("-", ""))
+def test_each_control_ran_and_passed_with_evidence(clean_run, control):
+    results = clean_run.by_control(control)
+    assert results, f"{control}: no test ran\n{clean_run.output}"
+    assert all(r.outcome == "passed" for r in results), [(r.nodeid, r.message) for r in results]
+    assert all(_evidence(r)["measured"] for r in results), f"{control}: a test recorded no measurement"
+
+
+def test_clean_evidence_shows_what_was_measured(clean_run):
+    by = {r.nodeid.rsplit("::", 1)[-1]: _evidence(r)["measured"] for c in BLD_IDS for r in clean_run.by_control(c)}
+    builds = by["test_every_service_with_a_build_section_builds[BLD-01]"]
+    assert set(builds["builds"]) == {"app", "monitor"}
+    assert all(b["ok"] and b["seconds"] > 0 and b["image_size_mb"] > 0 for b in builds["builds"].values())
+    assert len(builds["removed_afterwards"]) == 2 and not builds["cleanup_problems"]
+    shared = by["test_shared_package_resolves_to_its_built_output[BLD-02[backend]]"]
+    assert shared["require"]["path"].endswith("/shared/dist/index.js") and shared["import"]["exists"]
+    assert by["test_typecheck_commands_pass_with_no_errors[BLD-03]"]["typescript_errors"] == 0
+    tests = by["test_critical_path_tests_pass[BLD-04]"]
+    assert tests["tests"] >= 1 and tests["failed"] == 0
+    for service in ("app", "postgres", "redis", "nginx", "monitor"):
+        [timing] = by[f"test_containers_become_healthy_within_the_limit[BLD-05[{service}]]"]["containers"].values()
+        assert timing["status"] == "healthy" and 0 < timing["healthy_after_s"] <= 30 and timing["source"]
+    compose = by["test_compose_accepts_the_compose_files[BLD-06]"]
+    assert "services.app.build: stack deploy never builds: the image must already exist" in compose[
+        "ignored_by_stack_deploy"]
+    assert compose["rejected_by_stack_deploy"] == []
+
+
+def test_no_throwaway_image_is_left_behind(clean_run):
+    assert clean_run.returncode == 0
+    left = docker.from_env().images.list(all=True, filters={"label": THROWAWAY_LABEL})
+    assert left == [], [i.tags for i in left]
+
+
+# Faults are grouped to keep the suite within minutes: a group's faults touch disjoint inputs, each
+# control that fails must carry its own fault's message, and every control outside the group's
+# set must pass (so tree faults are shown not to reach the stack side, and the reverse).
+GROUPS = {
+    "source-tree": ["broken-dockerfile", "shared-stale-copy", "type-error", "missing-npm-script"],
+    "stack-and-compose": ["no-healthcheck", "late-healthy", "stack-rejected"],
+}
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_each_fault_fails_exactly_its_control(testbed, group):
+    faults = GROUPS[group]
+    with testbed.fault(*faults):
+        run = run_gates(GATE, testbed.config_path)
+    assert run.failed_controls() == {FAULTS[f][0] for f in faults}, run.output
+    for fault in faults:
+        control, fragments = FAULTS[fault]
+        message = _failures(run, control)
+        for fragment in fragments:
+            assert fragment in message, f"{fault}: {message}"
+    for control in set(BLD_IDS) - {FAULTS[f][0] for f in faults}:
+        assert all(o.outcome == "passed" for o in run.by_control(control)), _failures(run, control)
+    assert run.returncode == 1 and "build        NO-GO" in run.output
+    assert "Traceback" not in run.output
+
+
+def test_every_build_fault_is_exercised():
+    from nestgate.testbed.faults import ALL
+
+    build_faults = {name for name, f in ALL.items() if f.control.startswith("BLD-")}
+    assert build_faults == {f for group in GROUPS.values() for f in group} | {"compose-rejected"}
+
+
+def test_a_file_compose_rejects_fails_bld06_and_the_rest_fail_closed_on_the_same_message(testbed):
+    """Controls that need the declared model cannot pass on a file Compose refuses; they fail with
+    Compose's own message as evidence unavailable, so the one root cause reads the same everywhere."""
+    with testbed.fault("compose-rejected"):
+        run = run_gates(GATE, testbed.config_path)
+    why = 'service "app" depends on undefined service "database"'
+    assert f"Compose rejects {testbed.compose_path}: {why}" in _failures(run, "BLD-06")
+    collateral = [o for o in run.outcomes.values() if o.outcome != "passed" and "[BLD-06" not in o.nodeid]
+    assert {o.properties["nestgate.control"] for o in collateral} == {"BLD-01", "BLD-05"}
+    for outcome in collateral:
+        assert f"evidence unavailable: Compose rejected {testbed.compose_path}: {why}" in outcome.message
+        assert "test_service_declares_a_healthcheck" in outcome.nodeid or "[BLD-01]" in outcome.nodeid
+    for control in ("BLD-02", "BLD-03", "BLD-04"):
+        assert all(o.outcome == "passed" for o in run.by_control(control)), _failures(run, control)
+    runtime = [o for o in run.by_control("BLD-05") if "test_containers_become_healthy" in o.nodeid]
+    assert len(runtime) == 5 and all(o.outcome == "passed" for o in runtime)
+
+
+def test_a_tighter_limit_fails_both_sides_with_the_measured_times(derived):
+    run = run_gates([*GATE, "-k", "BLD-05"], derived(build={"healthy_within_s": 2.0}))
+    message = _failures(run, "BLD-05")
+    assert run.failed_controls() == {"BLD-05"}
+    assert "service app healthcheck interval is 3 s: its first probe runs 3 s after the start, not within " \
+           "the 2 s limit (compose file)" in message
+    assert "service monitor: container" in message and "s after its start (limit 2 s; from swarm task" in message
+
+
+def test_no_stack_hanging_command_unbuilt_output_and_nested_missing_script(derived):
+    """Runtime side with no stack up fails naming the service; a command that hangs fails with its
+    timeout; a shared package whose output dir was never built, and a script a script calls."""
+    run = run_gates([*GATE, "-k", "not BLD-01"], derived(
+        target={"stack": "nobody-deployed-this"},
+        build={"typecheck_commands": [["sleep", "30"]], "command_timeout_s": 3.0,
+               "shared": {"built_output": "build"},
+               "critical_path_command": ["npm", "--prefix", "backend", "run", "test:critical-paths"]}))
+    assert run.failed_controls() == {"BLD-02", "BLD-03", "BLD-04", "BLD-05"}, run.output
+    assert "require and import: resolved to shared/dist/index.js, outside the built output shared/build" in \
+        _failures(run, "BLD-02")
+    assert "BLD-03: evidence unavailable: command timed out after 3 s: sleep 30" in _failures(run, "BLD-03")
+    assert "npm script 'test:critical-paths' is not defined in" in _failures(run, "BLD-04")
+    assert "backend/package.json (defined: build, test:critical-path, type-check)" in _failures(run, "BLD-04")
+    runtime = [o for o in run.by_control("BLD-05") if o.outcome != "passed"]
+    assert len(runtime) == 5 and all("no running container in stack nobody-deployed-this" in o.message
+                                     for o in runtime)
+    assert all(o.outcome == "passed" for o in run.by_control("BLD-06"))
+    assert "Traceback" not in run.output
