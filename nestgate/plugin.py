@@ -4,6 +4,12 @@ redaction of secrets, evidence on every report, and a per-gate verdict at the en
 A gate test is any test under a `tests_<gate>/` directory or carrying a gate or control marker.
 Each must carry exactly one gate marker, one side marker (declared/runtime) and one control ID
 from the catalog, whose gate matches; collection stops otherwise, naming the test.
+
+Every gate test's report carries its evidence as user properties (nestgate.control, .gate,
+.checklist_line, .target, .measured, .threshold, .sources, .timestamp, .evidence, and .waiver when
+waived): they travel through xdist, become JUnit <property> elements, HTML columns and extras, and
+evidence.json records (nestgate.reporting, nestgate.report_plugin). A failure of a control with an
+unexpired waiver (--waivers=FILE) is reported as skipped with reason "WAIVED ... | failure: ...".
 """
 
 from __future__ import annotations
