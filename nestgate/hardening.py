@@ -67,6 +67,15 @@ class Intent:
                 "host_namespaces": sorted(self.host_namespaces)}
 
 
+def _intent(user: Any, privileged: Any, cap_drop: Any, cap_add: Any, read_only: Any, binds: set[str],
+            host_ns: set[str]) -> Intent:
+    """One comparable shape from either source: absent values are unset/false/empty."""
+    return Intent(user=str(user or ""), privileged=bool(privileged),
+                  cap_drop=frozenset(cap_name(c) for c in cap_drop or []),
+                  cap_add=frozenset(cap_name(c) for c in cap_add or []),
+                  read_only=bool(read_only), binds=frozenset(binds), host_namespaces=frozenset(host_ns))
+
+
 def declared_intent(spec: dict[str, Any], networks: dict[str, dict[str, Any]]) -> Intent:
     """From a service of `compose config --format json` (and the top-level networks)."""
     host_ns = {kind for kind, key in (("network", "network_mode"), ("pid", "pid"), ("ipc", "ipc"))
@@ -77,15 +86,8 @@ def declared_intent(spec: dict[str, Any], networks: dict[str, dict[str, Any]]) -
             host_ns.add("network")
     binds = {str(v.get("source") or "") for v in spec.get("volumes") or []
              if isinstance(v, dict) and v.get("type") == "bind"}
-    return Intent(
-        user=str(spec.get("user") or ""),
-        privileged=bool(spec.get("privileged")),
-        cap_drop=frozenset(cap_name(c) for c in spec.get("cap_drop") or []),
-        cap_add=frozenset(cap_name(c) for c in spec.get("cap_add") or []),
-        read_only=bool(spec.get("read_only")),
-        binds=frozenset(binds),
-        host_namespaces=frozenset(host_ns),
-    )
+    return _intent(spec.get("user"), spec.get("privileged"), spec.get("cap_drop"), spec.get("cap_add"),
+                   spec.get("read_only"), binds, host_ns)
 
 
 def running_intent(inspect: dict[str, Any]) -> Intent:
@@ -96,15 +98,8 @@ def running_intent(inspect: dict[str, Any]) -> Intent:
     if "host" in ((inspect.get("NetworkSettings") or {}).get("Networks") or {}):
         host_ns.add("network")
     binds = {str(m.get("Source") or "") for m in inspect.get("Mounts") or [] if m.get("Type") == "bind"}
-    return Intent(
-        user=str((inspect.get("Config") or {}).get("User") or ""),
-        privileged=bool(host.get("Privileged")),
-        cap_drop=frozenset(cap_name(c) for c in host.get("CapDrop") or []),
-        cap_add=frozenset(cap_name(c) for c in host.get("CapAdd") or []),
-        read_only=bool(host.get("ReadonlyRootfs")),
-        binds=frozenset(binds),
-        host_namespaces=frozenset(host_ns),
-    )
+    return _intent((inspect.get("Config") or {}).get("User"), host.get("Privileged"), host.get("CapDrop"),
+                   host.get("CapAdd"), host.get("ReadonlyRootfs"), binds, host_ns)
 
 
 def intent_findings(intent: Intent, allowed_caps: list[str], sensitive: list[str]) -> list[str]:
