@@ -29,6 +29,11 @@ class Attempt:
     elapsed_s: float
     status: int | None  # None: no HTTP answer
     error: str = ""  # why it failed ("" when it got an answer)
+    detail: str = ""  # the start of a non-2xx answer's body, to say why
+
+    def why(self) -> str:
+        """One phrase for a failed attempt: its error, else its status and body excerpt."""
+        return self.error or f"HTTP {self.status}{': ' + self.detail if self.detail else ''}"
 
     @property
     def ok(self) -> bool:

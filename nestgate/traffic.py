@@ -16,6 +16,8 @@ from nestgate.errors import EvidenceUnavailable
 from nestgate.percentiles import Attempt
 from nestgate.probes.http import Http
 
+DETAIL_CHARS = 160
+
 
 def timed_get(http: Http, path: str, timeout_s: float) -> Attempt:
     """GET on a new connection (as curl makes it), timed; no answer is a failed Attempt."""
@@ -24,7 +26,9 @@ def timed_get(http: Http, path: str, timeout_s: float) -> Attempt:
         answer = http.get(path, timeout_s=timeout_s, headers={"Connection": "close"})
     except EvidenceUnavailable as exc:
         return Attempt(time.monotonic() - started, None, str(exc))
-    return Attempt(answer.elapsed_s, answer.status)
+    if 200 <= answer.status < 300:
+        return Attempt(answer.elapsed_s, answer.status)
+    return Attempt(answer.elapsed_s, answer.status, detail=" ".join(answer.excerpt(DETAIL_CHARS).split()))
 
 
 @dataclass(frozen=True)

@@ -99,5 +99,5 @@ def test_pool_holds_under_burst(engine, http, declared, target_config, evidence)
     if failures:
         first = failures[0]
         problems.append(f"{len(failures)} of {len(run.attempts)} burst requests to {perf.pool_burst_path} failed "
-                        f"({run.outcomes()}; first: {first.error or f'HTTP {first.status}'})")
+                        f"({run.outcomes()}; first: {first.why()})")
     assert not problems, f"service {service}: " + "; ".join(problems)

@@ -33,7 +33,7 @@ def test_response_time_under_limit(endpoint, http, target_config, evidence):
     problems = []
     if failures:
         first = failures[0]
-        problems.append(f"{len(failures)} of {sent} requests failed ({first.error or f'status {first.status}'})")
+        problems.append(f"{len(failures)} of {sent} requests failed ({first.why()})")
     if p95 >= run.limit_s or worst >= run.limit_s:
         stopped = (f" (stopped after {sent} of {run.planned}: p95 and max over all are over)"
                    if sent < run.planned else "")

@@ -21,8 +21,9 @@ class Performance(Strict):
     pool_service: str = "app"
     pool_limit_vars: list[str] = Field(default_factory=lambda: ["DB_POOL_MAX"])
     pool_url_var: str = "DATABASE_URL"
-    # The burst: this many requests to this path, this many at once; it must touch the database.
-    pool_burst_path: str = "/api/health"
+    # The burst: this many requests to this path, this many at once; it must touch the database
+    # (MediaNest: /health/ready checks database and cache; /api/health does not query the database).
+    pool_burst_path: str = "/health/ready"
     pool_burst_requests: int = Field(40, ge=1)
     pool_burst_concurrency: int = Field(20, ge=1)
 

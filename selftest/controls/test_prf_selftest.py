@@ -9,6 +9,7 @@ another control or another subject of the same control.
 """
 
 import json
+import re
 import socket
 import tomllib
 
@@ -70,8 +71,8 @@ def test_clean_evidence_shows_what_was_measured(clean_run, testbed):
     total = _measured(clean_run, "test_stack_memory_total_under_limit[PRF-04]")
     assert len(total["per_container_mib"]) == 5 and len(total["total_mib_per_round"]) == 4
     # One sample period for the whole stack: a round of 5 containers takes about one stats call
-    # (<= 1 s tick), not five.
-    assert max(total["round_seconds"]) < 2.0, total["round_seconds"]
+    # (<= 1 s tick), not five (one after the other: ~4 s here).
+    assert max(total["round_seconds"]) < 2.5, total["round_seconds"]
     latency = _measured(clean_run, "test_response_time_under_limit[PRF-05[/api/health]]")
     assert latency["requests"] == 20 and latency["statuses"] == [200] * 20 and latency["max_s"] < 2
     usage = _measured(clean_run, "test_utilization_under_limits[PRF-06[monitor]]")
@@ -91,8 +92,9 @@ def test_bundle_slow_api_and_memory_hog_each_fail_only_their_control(testbed):
     assert bundle.startswith("PRF-01: frontend build output frontend/.next is 11.")
     assert "limit 10 MiB" in bundle and "vendor-media-player-3f9c2a7e41d0b865.js (9.00 MiB)" in bundle
     latency = failed["test_response_time_under_limit[PRF-05[/api/health]]"]
-    assert latency.startswith(f"PRF-05: GET {testbed.base_url}/api/health: p95 2.5")
-    assert "limit 2 s" in latency
+    assert latency.startswith(f"PRF-05: GET {testbed.base_url}/api/health: p95 "), latency
+    p95 = float(re.search(r"p95 (\d+\.\d+) s, max \d+\.\d+ s over 2 requests, limit 2 s", latency).group(1))
+    assert p95 >= 2.5  # the fault's 2.5 s delay, measured
     hog = failed["test_utilization_under_limits[PRF-06[monitor]]"]
     assert hog.startswith(f"PRF-06: service monitor: container {testbed.instance}_monitor.1.")
     assert "MiB of its 128 MiB memory limit (8" in hog and "limit 80 %" in hog
@@ -115,7 +117,7 @@ def test_unbounded_pool_and_missing_memory_limit_each_fail_only_their_control(te
         "PRF-03: service app: DB_POOL_MAX=0 sets no limit (must be 1 or more)")
     burst = failed["test_pool_holds_under_burst[PRF-03]"]
     assert burst.startswith("PRF-03: service app: DB_POOL_MAX=0 sets no limit")
-    assert "a burst of 40 requests (20 at once) to /api/health held up to" in burst
+    assert "a burst of 40 requests (20 at once) to /health/ready held up to" in burst
 
 
 def test_no_stack_fails_every_runtime_check_naming_what_is_missing(testbed, tmp_path):

@@ -47,7 +47,9 @@ def test_errors_and_non_2xx_are_failures_even_when_fast():
     assert [a.status for a in run.failures()] == [503]
     assert not run.passed()
     timed_out = Attempt(5.0, None, "GET x: no answer within 5 s")
-    assert not timed_out.ok
+    assert not timed_out.ok and timed_out.why() == "GET x: no answer within 5 s"
+    assert Attempt(0.1, 503, detail='{"status": "degraded"}').why() == 'HTTP 503: {"status": "degraded"}'
+    assert Attempt(0.1, 404).why() == "HTTP 404"
 
 
 def test_an_unfinished_run_does_not_pass():
