@@ -51,16 +51,6 @@ class Status:
         return out
 
 
-def _image(spec: dict | None) -> str:
-    return str(((spec or {}).get("TaskTemplate") or {}).get("ContainerSpec", {}).get("Image", ""))
-
-
-def _rollback_ready(attrs: dict) -> bool:
-    """Swarm's PreviousSpec runs another image than the current spec: an env-only update (a fault
-    applied or removed) leaves the same image there, so release 1 must go first again (INF-08)."""
-    return "PreviousSpec" in attrs and _image(attrs["PreviousSpec"]) != _image(attrs.get("Spec"))
-
-
 class Testbed:
     __test__ = False  # not a pytest test class
 

@@ -11,10 +11,11 @@ from nestgate.testbed.run import client
 
 
 def snapshot() -> dict[str, set[str]]:
-    c = client()
-    return {"services": {s.id for s in c.services.list()}, "secrets": {s.id for s in c.secrets.list()},
-            "networks": {n.id for n in c.networks.list()}, "volumes": {v.name for v in c.volumes.list()},
-            "containers": {x.id for x in c.containers.list(all=True)}, "images": {i.id for i in c.images.list()}}
+    # Plain list calls only: other stacks may come and go meanwhile (the SDK's list inspects each).
+    api = client().api
+    return {"services": {s["ID"] for s in api.services()}, "secrets": {s["ID"] for s in api.secrets()},
+            "networks": {n["Id"] for n in api.networks()}, "volumes": {v["Name"] for v in api.volumes()["Volumes"]},
+            "images": {i["Id"] for i in api.images()}}
 
 
 @pytest.mark.skipif(os.environ.get("NESTGATE_TESTBED_KEEP") == "1", reason="NESTGATE_TESTBED_KEEP=1")
@@ -33,5 +34,5 @@ def test_down_removes_exactly_the_instance(tb: Testbed) -> None:
     for kind in ("services", "secrets", "networks", "volumes"):
         assert before[kind] - mine[kind] <= after[kind], kind
     assert before["images"] <= after["images"]  # images are shared and kept
-    assert not client().containers.list(all=True, filters={"label": f"com.docker.stack.namespace={tb.instance}"})
+    assert not client().api.containers(all=True, filters={"label": f"com.docker.stack.namespace={tb.instance}"})
     assert not tb.state_dir.exists()

@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
+
+from docker.errors import NotFound
 
 from nestgate.testbed import stack
 from nestgate.testbed.faults.base import Fault
+from nestgate.testbed.run import client
 
 if TYPE_CHECKING:
     from nestgate.testbed.compose import Model
@@ -37,9 +41,13 @@ def _drop_exited_app_containers(tb: Testbed) -> None:
     """The faulty release's exited container keeps its ERROR lines in the stack's logs for the
     next hour (swarm keeps old tasks' containers): remove it, as log rotation would, so INF-07
     sees the clean stack again. Swarm keeps the task records."""
-    for c in stack.task_containers_all(tb.instance, "app"):
-        if c.status != "running":
-            c.remove(force=True)
+    cli = client()
+    for cid in stack.task_containers_all(tb.instance, "app"):
+        with contextlib.suppress(NotFound):
+            attrs = cli.api.inspect_container(cid)
+            env = attrs["Config"]["Env"] or []
+            if not attrs["State"]["Running"] and any(e.startswith("PLEX_SYNC_ERROR_BURST=") for e in env):
+                cli.api.remove_container(cid, force=True)
 
 
 FAULTS = [
