@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from nestgate.ansi import strip_ansi
+
 _STEP = re.compile(r"^Step (\d+/\d+) : (.*)$")
 _BUILT = re.compile(r"^Successfully built ([0-9a-f]{12,64})$")
 _LAYER = re.compile(r"^---> ([0-9a-f]{12,64})$")
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # How much of the failing step's own output the failure message carries.
 TAIL_LINES = 3
 
@@ -39,7 +40,7 @@ class BuildOutcome:
 
 
 def _lines(text: str) -> list[str]:
-    return [clean for line in text.splitlines() if (clean := _ANSI.sub("", line).strip())]
+    return [clean for line in text.splitlines() if (clean := strip_ansi(line).strip())]
 
 
 def read_stream(chunks: Iterable[dict[str, Any]]) -> BuildOutcome:

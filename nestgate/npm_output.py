@@ -7,13 +7,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+from nestgate.ansi import strip_ansi
+
 # `npm test` and friends run the script of the same name.
 _SCRIPT_ALIASES = {"test": "test", "t": "test", "tst": "test", "start": "start", "stop": "stop",
                    "restart": "restart"}
 _RUN = {"run", "run-script", "rum", "urn"}
 _VALUE_OPTIONS = {"--prefix", "-C", "--workspace", "-w", "--loglevel", "--userconfig", "--cache"}
 _MISSING = re.compile(r"Missing script:\s*\"?([^\"\n]+?)\"?\s*$", re.MULTILINE | re.IGNORECASE)
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def npm_script(argv: list[str]) -> NpmScript | None:
 
 def missing_script(output: str) -> str | None:
     """The script named by npm's `Missing script: "X"` error (also from a nested npm call)."""
-    found = _MISSING.search(_ANSI.sub("", output).replace("npm error ", "").replace("npm ERR! ", ""))
+    found = _MISSING.search(strip_ansi(output).replace("npm error ", "").replace("npm ERR! ", ""))
     return found.group(1) if found else None
 
 
@@ -85,7 +86,7 @@ def runner_summary(output: str) -> RunnerSummary:
     counts: dict[str, int] = {}
     failing: list[str] = []
     for raw in output.splitlines():
-        line = _ANSI.sub("", raw).strip()
+        line = strip_ansi(raw).strip()
         if m := _NODE_COUNTS.match(line):
             counts[{"pass": "passed", "fail": "failed"}.get(m.group(1), m.group(1))] = int(m.group(2))
         elif m := (_JEST.match(line) or _VITEST.match(line)):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+from nestgate.ansi import strip_ansi
+
 _CODE = re.compile(r"\berror (TS\d+)\s*:\s*(.*)$")
 # `src/a.ts(3,7): error TS2322: ...` (plain) and `src/a.ts:3:7 - error TS2322: ...` (--pretty)
 _PLAIN = re.compile(r"^(?P<file>.+?)\((?P<line>\d+),(?P<col>\d+)\):\s*error TS")
@@ -29,7 +30,7 @@ def parse_errors(output: str) -> list[TscError]:
     """Every `error TSnnnn` diagnostic, in order; warnings and summaries are not errors."""
     errors = []
     for raw in output.splitlines():
-        line = _ANSI.sub("", raw).strip()
+        line = strip_ansi(raw).strip()
         code = _CODE.search(line)
         if code is None:
             continue
