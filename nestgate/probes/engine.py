@@ -205,8 +205,13 @@ class Engine:
 
     def logs(self, container: ContainerFacts, since: float) -> list[LogLine]:
         """The container's stdout and stderr lines since an epoch time, daemon timestamps on."""
-        raw = self.call("logs", lambda api: api.logs(container.id, stdout=True, stderr=True,
-                                                      timestamps=True, since=since))
+        try:
+            raw = self.call("logs", lambda api: api.logs(container.id, stdout=True, stderr=True,
+                                                          timestamps=True, since=since))
+        except docker.errors.NotFound:
+            return []  # removed since it was listed: its logs went with it
+        except docker.errors.APIError as exc:
+            raise EvidenceUnavailable(f"logs of container {container.name}: {_one_line(exc)}") from None
         return log_lines_from_raw(raw, container)
 
     # -- stats ---------------------------------------------------------------------------

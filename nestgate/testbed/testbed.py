@@ -270,7 +270,8 @@ class Testbed:
             first = model.copy()
             for s in two_step:
                 first.svc(s)["image"] = first.svc(s)["image"].removesuffix("-r2") + "-r1"
-            partial.write_text(compose.render(first, only=changed))
+            # A bare service (no_rollback) is created by the second deploy alone: no PreviousSpec.
+            partial.write_text(compose.render(first, only=[s for s in changed if s not in bare]))
             stack.deploy(self.instance, partial)
         if changed:
             partial.write_text(compose.render(model, only=changed))
