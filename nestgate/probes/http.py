@@ -43,7 +43,8 @@ class Http:
         self.base_url = base_url.rstrip("/") + "/"
         self.timeout_s = timeout_s
         self.session = requests.Session()
-        retry = Retry(total=CONNECT_RETRIES, connect=CONNECT_RETRIES, read=0, status=0, other=0,
+        # read=False: a read timeout is raised as itself (ReadTimeout), not wrapped as "max retries".
+        retry = Retry(total=CONNECT_RETRIES, connect=CONNECT_RETRIES, read=False, status=0, other=0,
                       backoff_factor=0.2, allowed_methods=None, raise_on_status=False)
         adapter = HTTPAdapter(max_retries=retry, pool_maxsize=32)
         self.session.mount("http://", adapter)
