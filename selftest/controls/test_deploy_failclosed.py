@@ -62,7 +62,7 @@ def test_a_hanging_endpoint_refuses(tmp_path):
     with hanging_endpoint() as url:
         suite = write_suite(tmp_path / "suite", base_url=url, timeout_s=2)
         proc = run_deploy(["--suite", str(suite), "--gate", "security", "--", "touch", str(marker)], mode="hang")
-    _refuses(proc, marker, REFUSED, f"evidence unavailable: GET {url}/health", "Read timed out")
+    _refuses(proc, marker, REFUSED, f"SEC-02: evidence unavailable: GET {url}/health: no answer within 2 s")
 
 
 def test_a_malformed_waiver_file_refuses_naming_the_line(suite, tmp_path):
