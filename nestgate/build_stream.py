@@ -43,9 +43,10 @@ def _lines(text: str) -> list[str]:
     return [clean for line in text.splitlines() if (clean := strip_ansi(line).strip())]
 
 
-def read_stream(chunks: Iterable[dict[str, Any]]) -> BuildOutcome:
-    """Fold the decoded chunks of POST /build (legacy builder) into an outcome."""
-    out = BuildOutcome()
+def read_stream(chunks: Iterable[dict[str, Any]], out: BuildOutcome | None = None) -> BuildOutcome:
+    """Fold the decoded chunks of POST /build (legacy builder) into an outcome; into `out` when
+    given, so a caller whose stream broke off still knows which layers were committed."""
+    out = out if out is not None else BuildOutcome()
     fresh = False  # the current step commits a layer of its own (not FROM, not a cache hit)
     for chunk in chunks:
         if chunk.get("error") or chunk.get("errorDetail"):

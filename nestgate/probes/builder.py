@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import docker.errors
+import requests
+import urllib3.exceptions
 
 from nestgate.build_stream import BuildOutcome, read_stream
 from nestgate.errors import EvidenceUnavailable
@@ -47,6 +49,7 @@ class BuildFacts:
     size_bytes: int = 0
     steps: int = 0
     leftover: str = ""  # a failed build's last committed layer (dangling, with its fresh parents)
+    unavailable: bool = False  # no verdict: the build could not be run to its end (failure says why)
 
     @property
     def built_ref(self) -> str:
@@ -80,10 +83,14 @@ def _build_kwargs(req: BuildRequest, no_cache: bool) -> dict[str, Any]:
 
 
 def _stream(api: Any, kwargs: dict[str, Any], deadline: float, timeout_s: float) -> Iterator[dict]:
-    for chunk in api.build(timeout=max(1, int(deadline - time.monotonic())), **kwargs):
-        yield chunk
-        if time.monotonic() > deadline:
-            raise EvidenceUnavailable(f"docker build of {kwargs['tag']} took longer than {timeout_s:g} s")
+    too_long = f"docker build of {kwargs['tag']} took longer than {timeout_s:g} s"
+    try:
+        for chunk in api.build(timeout=max(1, int(deadline - time.monotonic())), **kwargs):
+            yield chunk
+            if time.monotonic() > deadline:
+                raise EvidenceUnavailable(too_long)
+    except (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError):  # silent until the deadline
+        raise EvidenceUnavailable(too_long) from None
 
 
 def build_one(engine: Engine, req: BuildRequest, no_cache: bool, timeout_s: float) -> BuildFacts:
@@ -92,16 +99,21 @@ def build_one(engine: Engine, req: BuildRequest, no_cache: bool, timeout_s: floa
     started = time.monotonic()
     deadline = started + timeout_s
     kwargs = _build_kwargs(req, no_cache)
+    outcome = BuildOutcome()
+    unavailable = ""
     try:
-        outcome = engine.call(f"build {req.tag}", lambda api: read_stream(_stream(api, kwargs, deadline, timeout_s)))
+        engine.call(f"build {req.tag}", lambda api: read_stream(_stream(api, kwargs, deadline, timeout_s), outcome))
     except docker.errors.APIError as exc:  # refused before the first step (Dockerfile missing, parse error)
-        outcome = BuildOutcome(error=" ".join(str(exc.explanation or exc).split()))
+        outcome.error = " ".join(str(exc.explanation or exc).split())
     except docker.errors.DockerException as exc:  # e.g. the context cannot be read or tarred
-        raise EvidenceUnavailable(f"service {req.service}: cannot send build context {req.context}: {exc}") from None
+        unavailable = f"service {req.service}: cannot send build context {req.context}: {exc}"
+    except EvidenceUnavailable as exc:  # too slow, or the engine went away mid-build
+        unavailable = f"service {req.service}: {exc}"
     seconds = time.monotonic() - started
-    if not outcome.ok:
-        return BuildFacts(req.service, req.tag, False, seconds, outcome.failure(), steps=outcome.steps,
-                          leftover=outcome.new_layers[-1] if outcome.new_layers else "")
+    if unavailable or not outcome.ok:
+        return BuildFacts(req.service, req.tag, False, seconds, unavailable or outcome.failure(),
+                          steps=outcome.steps, leftover=outcome.new_layers[-1] if outcome.new_layers else "",
+                          unavailable=bool(unavailable))
     try:
         image = engine.call(f"image inspect {req.tag}", lambda api: api.inspect_image(req.tag))
     except docker.errors.APIError as exc:

@@ -6,6 +6,7 @@ fault (a tighter limit, a hanging command, no stack up) through derived configs.
 """
 
 import json
+import time
 import tomllib
 
 import docker
@@ -180,3 +181,27 @@ def test_no_stack_hanging_command_unbuilt_output_and_nested_missing_script(deriv
                                      for o in runtime)
     assert all(o.outcome == "passed" for o in run.by_control("BLD-06"))
     assert "Traceback" not in run.output
+
+
+def test_a_build_that_hangs_fails_with_its_timeout_and_leaves_nothing(testbed, tmp_path):
+    """A Compose project of its own (not swarm): one service whose build sleeps past the timeout."""
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "Dockerfile").write_text(f"FROM {testbed.state.images['base']}\nRUN sleep 60\n")
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  slow:\n    image: nestgate-selftest/slow:1\n    build:\n      context: ./svc\n"
+        "      network: none\n    healthcheck:\n      test: [CMD, 'true']\n      interval: 2s\n")
+    config = derive_config({}, tmp_path, target={"orchestrator": "compose", "stack": "bld-selftest-slow",
+                                                 "compose_files": ["docker-compose.yml"], "services": ["slow"]},
+                           build={"images": {"timeout_s": 3.0}})
+    run = run_gates([*GATE, "-k", "BLD-01 or BLD-06"], config)
+    [build] = run.by_control("BLD-01")
+    assert "BLD-01: evidence unavailable: service slow: docker build of nestgate-build/bld-selftest-slow-slow:" in \
+        build.message and "took longer than 3 s" in build.message
+    assert [o.outcome for o in run.by_control("BLD-06")] == ["passed"]  # compose target: no stack loader
+    assert "Traceback" not in run.output
+    api = docker.from_env().api
+    assert api.images(filters={"reference": "nestgate-build/bld-selftest-slow-*"}) == []
+    deadline = time.monotonic() + 15  # the engine cancels the abandoned build and removes its container
+    while [c for c in api.containers(all=True) if "sleep 60" in c["Command"]] and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not [c["Id"][:12] for c in api.containers(all=True) if "sleep 60" in c["Command"]]
