@@ -21,12 +21,11 @@ def run_demo(gates: list[str] | None = None) -> int:
     testbed.up()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = PROJECT_ROOT / "reports" / f"{stamp}-{'-'.join(selected)}"
-    out.mkdir(parents=True, exist_ok=True)
+    # The evidence bundle (report.html, junit.xml, evidence.json, manifest.json) goes into `out`.
     argv = [sys.executable, "-m", "pytest", "-m", " or ".join(selected),
-            f"--target-config={testbed.config_path}",
-            f"--html={out / 'report.html'}", "--self-contained-html", f"--junitxml={out / 'junit.xml'}"]
+            f"--target-config={testbed.config_path}", f"--nestgate-bundle={out}"]
     print("nestgate demo: running", " ".join(argv[3:]))
     rc = subprocess.call(argv, cwd=PROJECT_ROOT)
-    print(f"nestgate demo: report {out / 'report.html'}")
+    print(f"nestgate demo: report {out / 'report.html'} (bundle: {out}, hashes in manifest.json)")
     print(f"nestgate demo: verdict {'GO' if rc == 0 else 'NO-GO'} (pytest exit status {rc})")
     return rc

@@ -48,7 +48,9 @@ def run_gates(args: list[str], config: Path | None = None, timeout_s: float = 60
               env: dict[str, str] | None = None) -> GateRun:
     with tempfile.TemporaryDirectory() as tmp:
         junit = Path(tmp) / "junit.xml"
-        argv = [sys.executable, "-m", "pytest", f"--junitxml={junit}", "-o", "junit_family=xunit1", *args]
+        # Self-test runs keep their report bundle in the temp dir, not in the project's reports/.
+        argv = [sys.executable, "-m", "pytest", f"--junitxml={junit}", "-o", "junit_family=xunit1",
+                f"--nestgate-report={tmp}", *args]
         if config is not None:
             argv.append(f"--target-config={config}")
         proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s,
