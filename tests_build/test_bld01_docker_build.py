@@ -11,10 +11,13 @@ import time
 
 import pytest
 
+from nestgate.config.build import BACKSTOP_S
 from nestgate.errors import EvidenceUnavailable
 from nestgate.probes.builder import BuildRequest, build_all, remove_built, unsupported_keys
 
-pytestmark = [pytest.mark.build, pytest.mark.declared]
+# The config's own timeouts bound this control (images.timeout_s, command_timeout_s); the
+# suite-wide pytest-timeout (300 s) would cut a real MediaNest build short, so it only backstops.
+pytestmark = [pytest.mark.build, pytest.mark.declared, pytest.mark.timeout(BACKSTOP_S)]
 
 
 @pytest.mark.control("BLD-01")

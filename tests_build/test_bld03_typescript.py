@@ -7,11 +7,14 @@ error blocks, whatever the exit status says.
 
 import pytest
 
+from nestgate.config.build import BACKSTOP_S
 from nestgate.npm_output import missing_script
 from nestgate.probes.node import run_tool, undefined_script
 from nestgate.tsc_output import parse_errors
 
-pytestmark = [pytest.mark.build, pytest.mark.declared]
+# The config's own timeouts bound this control (images.timeout_s, command_timeout_s); the
+# suite-wide pytest-timeout (300 s) would cut a real MediaNest build short, so it only backstops.
+pytestmark = [pytest.mark.build, pytest.mark.declared, pytest.mark.timeout(BACKSTOP_S)]
 # Errors quoted in the failure message; the evidence keeps more.
 QUOTED, KEPT = 3, 50
 

@@ -7,10 +7,13 @@ when a script calls another one), not with npm's noise.
 
 import pytest
 
+from nestgate.config.build import BACKSTOP_S
 from nestgate.npm_output import missing_script, runner_summary
 from nestgate.probes.node import run_tool, undefined_script
 
-pytestmark = [pytest.mark.build, pytest.mark.declared]
+# The config's own timeouts bound this control (images.timeout_s, command_timeout_s); the
+# suite-wide pytest-timeout (300 s) would cut a real MediaNest build short, so it only backstops.
+pytestmark = [pytest.mark.build, pytest.mark.declared, pytest.mark.timeout(BACKSTOP_S)]
 
 
 @pytest.mark.control("BLD-04")

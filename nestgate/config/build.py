@@ -10,6 +10,10 @@ from pydantic import Field, field_validator
 
 from nestgate.config.base import Strict
 
+# pytest-timeout's bound for the build, type-check and test controls: above any sensible value of
+# the timeouts below, which are the real bounds (each reports what timed out).
+BACKSTOP_S = 3600
+
 
 class Images(Strict):
     """BLD-01: build every service that has a `build:` section, as deploy-secure.sh does."""

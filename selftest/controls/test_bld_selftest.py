@@ -28,7 +28,7 @@ FAULTS = {
                                      "backend/node_modules/@medianest/shared/dist/index.js, outside the built "
                                      "output shared/dist"]),
     "type-error": ("BLD-03", ["`npm run typecheck` reports 1 TypeScript error(s) (exit status 2)",
-                              "src/release-notes.ts(2,14): error TS2322"]),
+                              "@medianest/backend: src/release-notes.ts(2,14): error TS2322"]),
     "missing-npm-script": ("BLD-04", ["npm script 'test:critical-path' is not defined in", "package.json",
                                       "(defined: build, typecheck)"]),
     "no-healthcheck": ("BLD-05", ["service nginx has its healthcheck disabled (compose file)",

@@ -66,6 +66,16 @@ def test_tsc_plain_pretty_and_global_errors_are_counted_summaries_are_not():
     assert errors[2].file == "" and str(errors[2]).startswith("error TS5058: The specified path")
 
 
+def test_tsc_errors_name_the_npm_package_that_printed_them():
+    output = ("> medianest@1.0.0 typecheck\n> npm --prefix shared run type-check && npm --prefix backend run "
+              "type-check\n\n> @medianest/shared@1.0.0 type-check\n> tsc -p . --noEmit\n\n"
+              "> @medianest/backend@1.0.0 type-check\n> tsc -p . --noEmit\n\n"
+              "src/release-notes.ts(2,14): error TS2322: Type 'string' is not assignable to type 'number'.\n")
+    [error] = parse_errors(output)
+    assert str(error) == ("@medianest/backend: src/release-notes.ts(2,14): error TS2322: "
+                          "Type 'string' is not assignable to type 'number'.")
+
+
 def test_clean_tsc_output_has_no_errors():
     assert parse_errors("> medianest@1.0.0 typecheck\n> tsc -p . --noEmit\n") == []
 
