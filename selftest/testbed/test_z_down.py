@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -10,29 +11,38 @@ from nestgate.testbed import Testbed
 from nestgate.testbed.run import client
 
 
-def snapshot() -> dict[str, set[str]]:
-    # Plain list calls only: other stacks may come and go meanwhile (the SDK's list inspects each).
-    api = client().api
-    return {"services": {s["ID"] for s in api.services()}, "secrets": {s["ID"] for s in api.secrets()},
-            "networks": {n["Id"] for n in api.networks()}, "volumes": {v["Name"] for v in api.volumes()["Volumes"]},
-            "images": {i["Id"] for i in api.images()}}
+def removal_events(since: float, until: float) -> list[dict]:
+    """What the engine destroyed meanwhile (other stacks may come and go: judge by events)."""
+    stream = client().api.events(since=int(since), until=int(until) + 1, decode=True,
+                                 filters={"type": ["service", "secret", "network", "volume", "container", "image"]})
+    return [e for e in stream if e.get("Action") in ("remove", "destroy", "delete", "untag")]
+
+
+def belongs_to(event: dict, instance: str) -> bool:
+    attrs = event.get("Actor", {}).get("Attributes", {})
+    if event["Type"] == "container":
+        return instance in (attrs.get("com.docker.stack.namespace"), attrs.get("nestgate.testbed.instance"))
+    return attrs.get("name", "").startswith(f"{instance}_")
 
 
 @pytest.mark.skipif(os.environ.get("NESTGATE_TESTBED_KEEP") == "1", reason="NESTGATE_TESTBED_KEEP=1")
 def test_down_removes_exactly_the_instance(tb: Testbed) -> None:
+    api = client().api
     label = f"nestgate.testbed.instance={tb.instance}"
-    mine = {"services": {s.id for s in client().services.list(filters={"label": label})},
-            "secrets": {s.id for s in client().secrets.list(filters={"label": label})},
-            "networks": {n.id for n in client().networks.list(filters={"label": label})},
-            "volumes": {v.name for v in client().volumes.list(filters={"label": label})}}
-    before = snapshot()
+    start = time.time()
     tb.down()
-    after = snapshot()
-    for kind, ids in mine.items():
-        assert ids and not ids & after[kind], kind
-    # Everything that was not this instance's is still there (others may have added more).
-    for kind in ("services", "secrets", "networks", "volumes"):
-        assert before[kind] - mine[kind] <= after[kind], kind
-    assert before["images"] <= after["images"]  # images are shared and kept
-    assert not client().api.containers(all=True, filters={"label": f"com.docker.stack.namespace={tb.instance}"})
+    end = time.time()
+    for kind, objects in (("services", api.services(filters={"label": label})),
+                          ("secrets", api.secrets(filters={"label": label})),
+                          ("networks", api.networks(filters={"label": label})),
+                          ("volumes", api.volumes(filters={"label": label})["Volumes"] or [])):
+        assert not objects, kind
+    assert not api.containers(all=True, filters={"label": f"com.docker.stack.namespace={tb.instance}"})
     assert not tb.state_dir.exists()
+    events = removal_events(start, end)
+    assert events, "no removal events seen"
+    others = [f"{e['Type']} {e['Action']} {e['Actor'].get('Attributes', {}).get('name', '')}"
+              for e in events if not belongs_to(e, tb.instance)]
+    # Images are shared and kept; nothing of another stack may be removed by this instance's down.
+    assert not [o for o in others if o.startswith("image")], others
+    assert not others or all(o.split()[0] == "container" for o in others), others
