@@ -141,11 +141,14 @@ def test_a_file_compose_rejects_fails_bld06_and_the_rest_fail_closed_on_the_same
     with testbed.fault("compose-rejected"):
         run = run_gates(GATE, testbed.config_path)
     why = 'service "app" depends on undefined service "database"'
-    assert f"Compose rejects {testbed.compose_path}: {why}" in _failures(run, "BLD-06")
+    # File names, not full paths: redaction may mask a path prefix that equals a secret-named variable.
+    compose_file = testbed.compose_path.name
+    assert "Compose rejects " in _failures(run, "BLD-06") and f"{compose_file}: {why}" in _failures(run, "BLD-06")
     collateral = [o for o in run.outcomes.values() if o.outcome != "passed" and "[BLD-06" not in o.nodeid]
     assert {o.properties["nestgate.control"] for o in collateral} == {"BLD-01", "BLD-05"}
     for outcome in collateral:
-        assert f"evidence unavailable: Compose rejected {testbed.compose_path}: {why}" in outcome.message
+        assert "evidence unavailable: Compose rejected " in outcome.message
+        assert f"{compose_file}: {why}" in outcome.message
         assert "test_service_declares_a_healthcheck" in outcome.nodeid or "[BLD-01]" in outcome.nodeid
     for control in ("BLD-02", "BLD-03", "BLD-04"):
         assert all(o.outcome == "passed" for o in run.by_control(control)), _failures(run, control)
