@@ -28,6 +28,9 @@ def stack_config(files: list[Path], cwd: Path, timeout_s: float) -> CommandResul
         argv += ["-c", str(f)]
     result = run(argv, timeout_s=timeout_s, cwd=cwd)
     said = (result.stderr + result.stdout).lower()
-    if not result.ok and ("unknown command" in said or "not a docker command" in said):
-        raise EvidenceUnavailable(f"{docker_cli()} has no `stack config` (docker CLI 20.10 or later needed)")
+    # An older CLI (Debian's 20.10) has no `stack config`: it prints `docker stack` usage instead.
+    if not result.ok and any(m in said for m in ("unknown command", "unknown shorthand flag", "not a docker command",
+                                                 "usage:  docker stack [options] command")):
+        raise EvidenceUnavailable(f"{docker_cli()} has no `stack config` (docker CLI 23.0 or later needed; "
+                                  f"set ${ENV_VAR} to one)")
     return result
