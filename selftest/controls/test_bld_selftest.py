@@ -33,7 +33,7 @@ FAULTS = {
                                       "(defined: build, typecheck)"]),
     "no-healthcheck": ("BLD-05", ["service nginx has its healthcheck disabled (compose file)",
                                   "has no healthcheck (State.Health absent)"]),
-    "late-healthy": ("BLD-05", ["service monitor: container", "s after its start (limit 30 s; from swarm task"]),
+    "late-healthy": ("BLD-05", ["service monitor: container", "s after its start (limit 30 s; from "]),
     "stack-rejected": ("BLD-06", ["docker stack deploy would reject", "services.app.depends_on must be a list"]),
 }
 
