@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -49,6 +50,16 @@ class Status:
         out += [f"  extra container: {name}" for name in self.extras]
         out.append("faults: " + (", ".join(self.faults) if self.faults else "none"))
         return out
+
+
+def _require_free_port(port: int) -> None:
+    """A host-mode port already taken leaves nginx pending forever: say so up front."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            raise TestbedError(f"port {port} is already in use on this host: choose another with --port") from None
 
 
 class Testbed:
@@ -103,6 +114,8 @@ class Testbed:
             if not self._state.port:
                 raise TestbedError(f"instance {self.instance} needs --port (8080 belongs to the default)")
         state = self.state
+        if (port and port != state.port) or "nginx" not in stack.services(self.instance):
+            _require_free_port(port or state.port)
         if port:
             state.port = port
         state.scale = scale

@@ -41,3 +41,10 @@ def test_status_command(tb: Testbed) -> None:
     result = cli("status", "--instance", tb.instance)
     assert result.returncode == 0
     assert "app" in result.stdout and "faults: none" in result.stdout
+
+
+def test_port_in_use_is_one_line_exit_2(tb: Testbed) -> None:
+    result = cli("up", "--instance", "tbportclash", "--port", str(tb.state.port))
+    assert result.returncode == 2 and "already in use" in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert not Testbed("tbportclash").state_dir.exists()
