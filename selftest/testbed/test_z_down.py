@@ -22,7 +22,8 @@ def belongs_to(event: dict, instance: str) -> bool:
     attrs = event.get("Actor", {}).get("Attributes", {})
     if event["Type"] == "container":
         return instance in (attrs.get("com.docker.stack.namespace"), attrs.get("nestgate.testbed.instance"))
-    return attrs.get("name", "").startswith(f"{instance}_")
+    # Volume events name the volume in Actor.ID; the others carry a name attribute.
+    return (attrs.get("name") or event.get("Actor", {}).get("ID", "")).startswith(f"{instance}_")
 
 
 @pytest.mark.skipif(os.environ.get("NESTGATE_TESTBED_KEEP") == "1", reason="NESTGATE_TESTBED_KEEP=1")
@@ -44,7 +45,7 @@ def test_down_removes_exactly_the_instance(tb: Testbed) -> None:
     assert events, "no removal events seen"
     # Services, secrets, networks and volumes removed meanwhile are all this instance's. (Other
     # stacks' containers and build images churn on a shared engine: not judged by events.)
-    others = [f"{e['Type']} {e['Action']} {e['Actor'].get('Attributes', {}).get('name', '')}"
+    others = [f"{e['Type']} {e['Action']} {e['Actor'].get('Attributes', {}).get('name') or e['Actor'].get('ID')}"
               for e in events if e["Type"] in ("service", "secret", "network", "volume")
               and not belongs_to(e, tb.instance)]
     assert not others, others
