@@ -275,7 +275,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if excinfo is not None and isinstance(excinfo.value, NestgateError):
         report.longrepr = f"{cid}: evidence unavailable: {excinfo.value}"
     elif excinfo is not None and excinfo.errisinstance(AssertionError) and report.when == "call":
-        report.longrepr = f"{cid}: {excinfo.value}"
+        report.longrepr = f"{cid}: {control_message(excinfo.value)}"
     elif excinfo is not None and "from pytest-timeout" in str(excinfo.value):
         # A hung probe fails its own control, in one line naming what it was waiting for.
         ev = item.stash.get(EVIDENCE_KEY, None)
@@ -340,6 +340,14 @@ def _add_html_extra(report: pytest.TestReport, record: dict[str, Any]) -> None:
     from nestgate.report_plugin import evidence_html
 
     report.extras = [*getattr(report, "extras", []), extras.html(evidence_html(record))]
+
+
+def control_message(error: BaseException) -> str:
+    """The control's own assertion message, without pytest's rewritten `assert ...` explanation
+    (which an auditor cannot read); a bare `assert` keeps that explanation, being all there is."""
+    text = str(error)
+    message, sep, _ = text.partition("\nassert ")
+    return message if sep and message.strip() else text
 
 
 def _scrub(report: pytest.TestReport) -> None:

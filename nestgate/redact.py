@@ -28,6 +28,8 @@ MIN_LENGTH_BY_NAME = 8
 # but not POSTGRES_PASSWORD_FILE, token_rejected or medianest_jwt_secret_v2 (a secret's name).
 _KEYWORDS = r"(?:password|passwd|pwd|secret(?:[_-]?key)?|token|api[_-]?key|private[_-]?key|credentials?|cookie)s?"
 SECRET_NAME = re.compile(rf"(?i){_KEYWORDS}$")
+# The shell's working-directory variables end in "pwd" but hold paths, not passwords.
+NOT_SECRET_NAMES = {"PWD", "OLDPWD"}
 _COOKIE_ATTRS = {"path", "domain", "expires", "max-age", "samesite", "secure", "httponly", "priority"}
 
 
@@ -79,7 +81,7 @@ class Redactor:
     def add_secret_env(self, environ: dict[str, str] | None = None) -> None:
         """Variables whose name marks them secret (POSTGRES_PASSWORD, METRICS_TOKEN, ...)."""
         for name, value in (os.environ if environ is None else environ).items():
-            if SECRET_NAME.search(name):
+            if SECRET_NAME.search(name) and name not in NOT_SECRET_NAMES:
                 self.add(value, MIN_LENGTH_BY_NAME)
 
     def scrub(self, text: str) -> str:

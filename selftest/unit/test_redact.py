@@ -102,3 +102,18 @@ def test_names_of_secrets_and_paths_to_them_are_evidence_not_credentials():
         "medianest_jwt_secret_v2": "app", "jwt_secret": MASK}
     red.add_secret_env({"DOCKER_SECRETS_PATH": "/run/secrets", "JWT_SECRET": "jwt-value-123"})
     assert red.scrub("/run/secrets jwt-value-123") == f"/run/secrets {MASK}"
+
+
+def test_working_directory_variables_are_not_secrets():
+    from nestgate.redact import Redactor
+
+    r = Redactor()
+    r.add_secret_env({"PWD": "/root/project/dir", "OLDPWD": "/root/elsewhere", "DB_PWD": "s3cr3t-value-1"})
+    assert r.scrub("in /root/project/dir with s3cr3t-value-1") == "in /root/project/dir with ********"
+
+
+def test_control_message_drops_pytests_assert_explanation():
+    from nestgate.plugin import control_message
+
+    assert control_message(AssertionError("service app runs as UID 0\nassert 0 != 0")) == "service app runs as UID 0"
+    assert control_message(AssertionError("assert 1 == 2\n +  where ...")) == "assert 1 == 2\n +  where ..."
