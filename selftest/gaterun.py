@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -23,6 +25,11 @@ class TestOutcome:
     message: str
     properties: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def evidence(self) -> dict[str, Any]:
+        """The evidence record the plugin attached (JUnit property nestgate.evidence)."""
+        return json.loads(self.properties["nestgate.evidence"])
+
 
 @dataclass
 class GateRun:
@@ -32,6 +39,19 @@ class GateRun:
 
     def by_control(self, control_id: str) -> list[TestOutcome]:
         return [o for o in self.outcomes.values() if f"[{control_id}" in o.nodeid]
+
+    def assert_go(self, gate: str) -> None:
+        """The whole run passed and the plugin's verdict line says GO for this gate."""
+        assert self.returncode == 0, self.output
+        assert re.search(rf"^{gate}\s+GO\b", self.output, re.MULTILINE), self.output
+        assert self.failed_controls() == set()
+
+    def assert_passed_with_evidence(self, control: str) -> None:
+        """The control ran, every test of it passed, and each recorded a measurement."""
+        results = self.by_control(control)
+        assert results, f"{control}: no test ran\n{self.output}"
+        assert all(r.outcome == "passed" for r in results), [(r.nodeid, r.message) for r in results]
+        assert all(r.evidence["measured"] for r in results), f"{control}: a test recorded no measurement"
 
     def failed_controls(self) -> set[str]:
         return {o.properties.get("nestgate.control", "?") for o in self.outcomes.values()

@@ -5,7 +5,6 @@ message naming the offender and the measured value; settings and failure modes t
 fault (a tighter limit, a hanging command, no stack up) through derived configs.
 """
 
-import json
 import time
 import tomllib
 
@@ -38,9 +37,6 @@ FAULTS = {
 }
 
 
-def _evidence(outcome) -> dict:
-    return json.loads(outcome.properties["nestgate.evidence"])
-
 
 def _failures(run, control: str) -> str:
     return "\n".join(o.message for o in run.by_control(control) if o.outcome != "passed")
@@ -63,21 +59,16 @@ def derived(testbed, tmp_path):
 
 
 def test_gate_is_go_on_the_clean_stack(clean_run):
-    assert clean_run.returncode == 0, clean_run.output
-    assert "build        GO" in clean_run.output
-    assert clean_run.failed_controls() == set()
+    clean_run.assert_go("build")
 
 
 @pytest.mark.parametrize("control", BLD_IDS, ids=lambda c: c.lower().replace("-", ""))
 def test_each_control_ran_and_passed_with_evidence(clean_run, control):
-    results = clean_run.by_control(control)
-    assert results, f"{control}: no test ran\n{clean_run.output}"
-    assert all(r.outcome == "passed" for r in results), [(r.nodeid, r.message) for r in results]
-    assert all(_evidence(r)["measured"] for r in results), f"{control}: a test recorded no measurement"
+    clean_run.assert_passed_with_evidence(control)
 
 
 def test_clean_evidence_shows_what_was_measured(clean_run):
-    by = {r.nodeid.rsplit("::", 1)[-1]: _evidence(r)["measured"] for c in BLD_IDS for r in clean_run.by_control(c)}
+    by = {r.nodeid.rsplit("::", 1)[-1]: r.evidence["measured"] for c in BLD_IDS for r in clean_run.by_control(c)}
     builds = by["test_every_service_with_a_build_section_builds[BLD-01]"]
     assert set(builds["builds"]) == {"app", "monitor"}
     assert all(b["ok"] and b["seconds"] > 0 and b["image_size_mb"] > 0 for b in builds["builds"].values())

@@ -8,7 +8,6 @@ measured value: so each fault fails exactly its control, and no fault of the gro
 another control or another subject of the same control.
 """
 
-import json
 import re
 import socket
 import tomllib
@@ -31,7 +30,7 @@ def _failed(run) -> dict[str, str]:
 
 def _measured(run, name: str) -> dict:
     [outcome] = [o for o in run.outcomes.values() if o.nodeid.endswith("::" + name)]
-    return json.loads(outcome.properties["nestgate.evidence"])["measured"]
+    return outcome.evidence["measured"]
 
 
 def _testbed_config(testbed) -> dict:
@@ -48,17 +47,12 @@ def clean_run(testbed):
 
 
 def test_gate_is_go_on_the_clean_stack(clean_run):
-    assert clean_run.returncode == 0, clean_run.output
-    assert "performance  GO" in clean_run.output
-    assert clean_run.failed_controls() == set()
+    clean_run.assert_go("performance")
 
 
 @pytest.mark.parametrize("control", PRF_IDS, ids=lambda c: c.lower().replace("-", ""))
 def test_each_control_ran_and_passed_with_evidence(clean_run, control):
-    results = clean_run.by_control(control)
-    assert results, f"{control}: no test ran\n{clean_run.output}"
-    assert all(r.outcome == "passed" for r in results), [(r.nodeid, r.message) for r in results]
-    assert all(json.loads(r.properties["nestgate.evidence"])["measured"] for r in results)
+    clean_run.assert_passed_with_evidence(control)
 
 
 def test_clean_evidence_shows_what_was_measured(clean_run, testbed):

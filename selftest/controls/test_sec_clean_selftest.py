@@ -18,26 +18,18 @@ def clean_run(testbed):
     return run_gates(["-m", "security"], testbed.config_path)
 
 
-def _evidence(outcome) -> dict:
-    return json.loads(outcome.properties["nestgate.evidence"])
-
 
 def test_gate_is_go_on_the_clean_stack(clean_run):
-    assert clean_run.returncode == 0, clean_run.output
-    assert "security     GO" in clean_run.output
-    assert clean_run.failed_controls() == set()
+    clean_run.assert_go("security")
 
 
 @pytest.mark.parametrize("control", SEC_IDS, ids=lambda c: c.lower().replace("-", ""))
 def test_each_control_ran_and_passed(clean_run, control):
-    results = clean_run.by_control(control)
-    assert results, f"{control}: no test ran\n{clean_run.output}"
-    assert all(r.outcome == "passed" for r in results), [(r.nodeid, r.message) for r in results]
-    assert all(_evidence(r)["measured"] for r in results), f"{control}: a test recorded no measurement"
+    clean_run.assert_passed_with_evidence(control)
 
 
 def test_evidence_shows_what_was_measured(clean_run, testbed):
-    ev = {r.nodeid: _evidence(r)["measured"] for c in SEC_IDS for r in clean_run.by_control(c)}
+    ev = {r.nodeid: r.evidence["measured"] for c in SEC_IDS for r in clean_run.by_control(c)}
     by = {k.rsplit("::", 1)[-1]: v for k, v in ev.items()}
     scan = by["test_scan_reports_show_no_unwaived_p0_p1[SEC-01]"]["reports"]
     assert {r["counts_by_severity"].get("CRITICAL", 0) for r in scan.values()} == {0}
