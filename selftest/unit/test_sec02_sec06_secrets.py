@@ -100,7 +100,10 @@ def test_compose_text_scan_reads_every_style():
 
 def test_compose_text_without_secrets_and_with_an_odd_shape():
     assert declared_secrets("services:\n  app: {}\n") == []
-    with pytest.raises(ComposeTextError, match="line 3: secret 'x' has an unexpected value"):
-        declared_secrets("secrets:\n\n  x: &anchor\n")
-    with pytest.raises(ComposeTextError, match="line 2: cannot read"):
+    assert declared_secrets("secrets:\n\n  x: &anchor\n")[0].name == "x"  # YAML anchors are YAML
+    with pytest.raises(ComposeTextError, match="line 3: secret 'x' has an unexpected value 5"):
+        declared_secrets("secrets:\n\n  x: 5\n")
+    with pytest.raises(ComposeTextError, match="line 2: the top-level secrets table is not a mapping"):
         declared_secrets("secrets:\n  - x\n")
+    with pytest.raises(ComposeTextError, match="line 3: not valid YAML: expected the node content"):
+        declared_secrets("secrets:\n  x: [\n")
