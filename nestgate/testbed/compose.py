@@ -35,7 +35,7 @@ def service(**fields: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "comment": [], "build": None, "command": None, "read_only": True, "cap_add": [],
         "environment": {}, "secrets": [], "tmpfs": ["/tmp"], "tmpfs_size": 16 * 2**20, "volumes": [],
-        "ports": [], "replicas": 1,
+        "ports": [], "replicas": 1, "stop_signal": None,
     }
     base.update(fields)
     return base
@@ -52,6 +52,7 @@ class Model:
     data_network: str = "data"
     data_internal: bool = True
     external_networks: dict[str, str] = field(default_factory=dict)  # key -> existing network name
+    open_network: str = ""  # an extra non-internal overlay (the network-not-internal fault)
     declared_only_secrets: list[str] = field(default_factory=list)  # declared, used by no service
 
     def svc(self, name: str) -> dict[str, Any]:
@@ -78,6 +79,8 @@ def base_model(instance: str, port: int, images: dict[str, str], scale: int = 0)
             secrets=[(names[b], b) for b in ("postgres_db", "postgres_user", "postgres_password")],
             networks=[data], healthcheck=healthcheck(["CMD", "/usr/local/bin/healthcheck.sh"]),
             memory="256M", cpus="0.50",
+            # Fast shutdown: SIGTERM (smart) would wait for the app's pooled sessions until killed.
+            stop_signal="SIGINT",
         ),
         "redis": service(
             comment=["Redis 7: sessions cache; the password comes from its secret."],
@@ -97,7 +100,9 @@ def base_model(instance: str, port: int, images: dict[str, str], scale: int = 0)
                 "PLEX_SERVER_URL": "http://plex.medianest.local:32400",
             },
             secrets=[(names[b], b) for b in SECRET_BASES],
-            networks=[edge, data], healthcheck=healthcheck(wget(f"http://127.0.0.1:{APP_PORT}/health")),
+            # Liveness only: a database restart must not get the app killed (/health and
+            # /health/ready report the database for the controls).
+            networks=[edge, data], healthcheck=healthcheck(wget(f"http://127.0.0.1:{APP_PORT}/health/live")),
             memory="256M", cpus="0.75",
         ),
         "nginx": service(
@@ -143,5 +148,5 @@ def render(model: Model, only: list[str] | None = None) -> str:
     return template.render(
         instance=model.instance, services=services, secret_names=declared,
         data_network=model.data_network, data_internal=model.data_internal,
-        external_networks=model.external_networks,
+        external_networks=model.external_networks, open_network=model.open_network,
     )

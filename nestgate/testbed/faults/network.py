@@ -32,10 +32,8 @@ def _db_port(model: Model, tb: Testbed) -> None:
 
 
 def _open_network(model: Model, tb: Testbed) -> None:
-    model.data_network = OPEN_NETWORK
-    model.data_internal = False
-    for svc in model.services.values():
-        svc["networks"] = [OPEN_NETWORK if n == "data" else n for n in svc["networks"]]
+    model.open_network = OPEN_NETWORK
+    model.svc("postgres")["networks"] = [*model.svc("postgres")["networks"], OPEN_NETWORK]
 
 
 def _drop_open_network(tb: Testbed) -> None:
@@ -94,10 +92,11 @@ FAULTS = [
     Fault("db-port-published", "SEC-05", "postgres publishes 5432 on the host",
           "compose: services.postgres.ports = [5432 -> <port+10000>, host mode]; a TCP connect from "
           "the host to it succeeds.", compose=_db_port),
-    Fault("network-not-internal", "SEC-05", "data services on a non-internal network",
-          "compose: the data network is replaced by `data-open` (internal: false; swarm networks are "
-          "immutable, so a new one); postgres, redis and app move to it. Removal moves them back "
-          "and deletes data-open.",
+    Fault("network-not-internal", "SEC-05", "postgres also on a non-internal network",
+          "compose: a network `data-open` (overlay, internal: false) is declared and postgres joins "
+          "it besides `data`. Only postgres changes: moving all data services at once made swarm "
+          "reject a task (a node-local network race), which INF-06 rightly counts. Removal detaches "
+          "postgres and deletes data-open.",
           compose=_open_network, post_remove=_drop_open_network),
     Fault("unversioned-secret", "SEC-06", "a prefixed secret without the _vN suffix",
           "<instance>_nextauth_secret_v2 is replaced by <instance>_nextauth_secret (same value): "
