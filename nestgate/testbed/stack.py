@@ -159,6 +159,8 @@ def remove_labelled(instance: str, timeout: float = 90) -> dict[str, int]:
     counts = {"services": 0, "containers": 0, "networks": 0, "secrets": 0, "volumes": 0}
     cli = client()
     label = f"{LABEL}={instance}"
+    # Counted before `stack rm`, which removes the stack's networks itself.
+    counts["networks"] = len(cli.api.networks(filters={"label": label}))
     if services(instance):
         counts["services"] = len(services(instance))
         run([docker_cli(), "stack", "rm", instance], timeout=DEPLOY_TIMEOUT_S)
@@ -171,7 +173,8 @@ def remove_labelled(instance: str, timeout: float = 90) -> dict[str, int]:
         if time.monotonic() > deadline:
             raise TestbedError(f"containers of stack {instance} still present after {timeout:.0f} s")
         time.sleep(1)
-    for kind in ("networks", "secrets", "volumes"):
+    _remove_kind("networks", label, deadline)
+    for kind in ("secrets", "volumes"):
         counts[kind] += _remove_kind(kind, label, deadline)
     return counts
 

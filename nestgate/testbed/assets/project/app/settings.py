@@ -20,6 +20,8 @@ class Settings:
     db_port: int = _int("DATABASE_PORT", 5432)
     # 0 means no limit: the pool opens a connection whenever none is idle.
     db_pool_max: int = _int("DB_POOL_MAX", 10)
+    # Idle connections are closed after this long (fewer sessions cut off by a database restart).
+    db_pool_idle_s: float = float(os.environ.get("DB_POOL_IDLE_SECONDS", "10"))
     redis_host: str = os.environ.get("REDIS_HOST", "redis")
     redis_port: int = _int("REDIS_PORT", 6379)
     secrets_dir: Path = Path(os.environ.get("SECRETS_DIR", "/run/secrets"))

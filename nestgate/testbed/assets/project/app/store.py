@@ -18,13 +18,33 @@ class PoolTimeout(Exception):
 class Pool:
     """A blocking pool: at most `maximum` connections open at once (0 = unlimited)."""
 
-    def __init__(self, maximum: int) -> None:
+    def __init__(self, maximum: int, idle_timeout_s: float) -> None:
         self.maximum = maximum
+        self.idle_timeout_s = idle_timeout_s
         self._slots = threading.BoundedSemaphore(maximum) if maximum > 0 else None
-        self._idle: list = []
+        self._idle: list[tuple[float, object]] = []  # (returned at, connection)
         self._lock = threading.Lock()
         self.in_use = 0
         self.opened_total = 0
+        threading.Thread(target=self._reap, daemon=True).start()
+
+    def _reap(self) -> None:
+        """Close connections idle longer than the timeout (a burst's extra connections go away)."""
+        while True:
+            time.sleep(2)
+            cutoff = time.monotonic() - self.idle_timeout_s
+            with self._lock:
+                old = [c for t, c in self._idle if t < cutoff]
+                self._idle = [(t, c) for t, c in self._idle if t >= cutoff]
+            for conn in old:
+                conn.close()
+
+    def discard_idle(self) -> None:
+        """After a failure on a pooled connection (server restarted) none of the idle ones work."""
+        with self._lock:
+            old, self._idle = self._idle, []
+        for _, conn in old:
+            conn.close()
 
     def _connect(self):
         conn = psycopg2.connect(
@@ -44,7 +64,7 @@ class Pool:
         conn = None
         try:
             with self._lock:
-                conn = self._idle.pop() if self._idle else None
+                conn = self._idle.pop()[1] if self._idle else None
                 self.in_use += 1
             if conn is None or conn.closed:
                 conn = self._connect()
@@ -58,7 +78,7 @@ class Pool:
             with self._lock:
                 self.in_use -= 1
                 if conn is not None and not conn.closed:
-                    self._idle.append(conn)
+                    self._idle.append((time.monotonic(), conn))
             if self._slots is not None:
                 self._slots.release()
 
@@ -68,7 +88,7 @@ class Pool:
                     "idle": len(self._idle), "opened_total": self.opened_total}
 
 
-POOL = Pool(SETTINGS.db_pool_max)
+POOL = Pool(SETTINGS.db_pool_max, SETTINGS.db_pool_idle_s)
 _redis: redis.Redis | None = None
 
 
@@ -77,14 +97,25 @@ def cache() -> redis.Redis:
     if _redis is None:
         _redis = redis.Redis(host=SETTINGS.redis_host, port=SETTINGS.redis_port,
                              password=SETTINGS.secret("redis_password"),
-                             socket_timeout=2, socket_connect_timeout=2, decode_responses=True)
+                             socket_timeout=2, socket_connect_timeout=2, decode_responses=True,
+                             # PING an idle connection before use: redis may have restarted.
+                             health_check_interval=5)
     return _redis
 
 
 def query(sql: str, args: tuple = ()) -> list[tuple]:
-    with POOL.connection() as conn, conn.cursor() as cur:
-        cur.execute(sql, args)
-        return cur.fetchall() if cur.description else []
+    """One statement (autocommit). A failure on a pooled connection is retried once on a fresh one:
+    after a database restart every idle connection is dead, not the database."""
+    for attempt in (1, 2):
+        try:
+            with POOL.connection() as conn, conn.cursor() as cur:
+                cur.execute(sql, args)
+                return cur.fetchall() if cur.description else []
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            if attempt == 2:
+                raise
+            POOL.discard_idle()
+    return []
 
 
 def timed_check(fn) -> dict:
