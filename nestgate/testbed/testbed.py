@@ -180,11 +180,11 @@ class Testbed:
         files = project.render_files(self._render_context())
         (self.project_dir / rel).write_bytes(files[rel])
 
-    def psql_superuser(self, sql: str) -> str:
+    def psql_superuser(self, sql: str, tuples_only: bool = False) -> str:
         db = secrets.read_value(self.state_dir, "postgres_db")
+        flags = ["-q", "-v", "ON_ERROR_STOP=1"] + (["-t", "-A"] if tuples_only else [])
         return stack.exec_in(self.instance, "postgres", [
-            "psql", "-q", "-v", "ON_ERROR_STOP=1", "-h", "/run/postgresql", "-U", "postgres",
-            "-d", db, "-c", sql])
+            "psql", *flags, "-h", "/run/postgresql", "-U", "postgres", "-d", db, "-c", sql])
 
     def model(self) -> compose.Model:
         """The compose model with every applied fault's patch."""
@@ -278,6 +278,8 @@ class Testbed:
         changed += [s for s in BUILT if s in existing and s not in changed and s not in bare
                     and s in model.services and stack.rollback_missing(existing[s])]
         two_step = [s for s in changed if s in BUILT and s not in bare]
+        if "postgres" in changed and "postgres" in existing:
+            self._drain_app_sessions()
         partial = self.state_dir / "deploy.yml"
         if two_step:
             first = model.copy()
@@ -298,6 +300,20 @@ class Testbed:
         if changed or force:
             stack.wait_converged(self.instance, pending)
         return bool(changed)
+
+    def _drain_app_sessions(self, timeout: float = 25) -> None:
+        """Before postgres restarts, let the app's pool close its idle sessions (10 s idle
+        timeout): each session cut by the shutdown is a FATAL line, which INF-07 counts."""
+        sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'medianest-app'"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                out = self.psql_superuser(sql, tuples_only=True)
+            except TestbedError:
+                return  # postgres not running: nothing to drain
+            if int(out.strip() or 0) <= 1:
+                return
+            time.sleep(2)
 
     def _seed_test_account(self) -> None:
         _, digest = secrets.ensure_test_password(self.state_dir)
