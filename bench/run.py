@@ -49,8 +49,10 @@ def run_gate(expr: str, config: Path) -> tuple[float, int, str]:
     proc = subprocess.run([sys.executable, "-m", "pytest", "-m", expr, "-q", "-p", "no:randomly",
                            f"--target-config={config}"], cwd=ROOT, capture_output=True, text=True, check=False)
     elapsed = time.monotonic() - started
-    tail = (proc.stdout.strip().splitlines() or ["(no output)"])[-1]
-    return elapsed, proc.returncode, tail
+    verdicts = [line.split()[:2] for line in proc.stdout.splitlines()
+                if len(line.split()) > 1 and line.split()[0] in GATES and line.split()[1] in ("GO", "NO-GO")]
+    summary = ", ".join(f"{gate} {verdict}" for gate, verdict in verdicts) or "no verdict line"
+    return elapsed, proc.returncode, f"exit {proc.returncode}: {summary}"
 
 
 def spread(values: list[float]) -> str:
@@ -74,8 +76,8 @@ def gates_table(testbed: Testbed, runs: int, proxy: CountingProxy, tmp: Path) ->
 
 def scaling_table(testbed: Testbed, scales: list[int], runs: int, proxy: CountingProxy, tmp: Path) -> None:
     print(f"\n## Scaling: security and performance gates vs running containers ({runs} runs each)\n")
-    print("| gate | containers | median wall | ratio to first | API calls | calls/container |")
-    print("|---|---|---|---|---|---|")
+    print("| gate | containers | median wall | ratio to first | API calls | calls/container | last run |")
+    print("|---|---|---|---|---|---|---|")
     base: dict[str, float] = {}
     try:
         for total in scales:
@@ -85,14 +87,14 @@ def scaling_table(testbed: Testbed, scales: list[int], runs: int, proxy: Countin
                 times, calls = [], []
                 for _ in range(runs):
                     proxy.reset()
-                    elapsed, _, _ = run_gate(gate, config)
+                    elapsed, _, last = run_gate(gate, config)
                     times.append(elapsed)
                     calls.append(proxy.count)
                 median = statistics.median(times)
                 base.setdefault(gate, median)
                 per = statistics.median(calls) / total
                 print(f"| {gate} | {total} | {median:.2f} s | {median / base[gate]:.2f}x | "
-                      f"{statistics.median(calls):.0f} | {per:.2f} |", flush=True)
+                      f"{statistics.median(calls):.0f} | {per:.2f} | {last} |", flush=True)
     finally:
         testbed.up(scale=0)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -196,6 +197,11 @@ def _remove_kind(kind: str, label: str, deadline: float) -> int:
                 if time.monotonic() > deadline:
                     raise TestbedError(f"cannot remove {kind[:-1]} {obj.name}: still in use") from None
         time.sleep(1)
+
+
+def spec_digest(svc: Any) -> str:
+    """A digest of the service spec as the engine holds it (changes with any update)."""
+    return hashlib.sha256(json.dumps(svc.attrs["Spec"], sort_keys=True).encode()).hexdigest()[:16]
 
 
 def rollback_missing(svc: Any) -> bool:

@@ -20,6 +20,10 @@ class State:
     fault_data: dict[str, dict] = field(default_factory=dict)
     # Per service: the hash of the spec last deployed (compose.service_hash).
     deployed: dict[str, str] = field(default_factory=dict)
+    # Per service: digest of the spec the engine reported after our last change. A different
+    # digest means the service was changed behind this state's back (an interrupted run, another
+    # process, a manual `docker service update`): it is redeployed rather than trusted.
+    running_specs: dict[str, str] = field(default_factory=dict)
 
     @staticmethod
     def path(state_dir: Path) -> Path:

@@ -262,6 +262,7 @@ class Testbed:
             if f.post_apply:
                 f.post_apply(self)
         target_config.write(self)
+        state.running_specs = {n: stack.spec_digest(svc) for n, svc in stack.services(self.instance).items()}
         state.save(self.state_dir)
         return deployed
 
@@ -275,6 +276,8 @@ class Testbed:
         bare = {s for name in self.state.faults for s in registry.get(name).no_rollback}
         hashes = {name: compose.service_hash(model, name) for name in model.services}
         changed = [n for n in model.services if n not in existing or self.state.deployed.get(n) != hashes[n]]
+        changed += [n for n in model.services if n in existing and n not in changed
+                    and self.state.running_specs.get(n) != stack.spec_digest(existing[n])]
         changed += [s for s in BUILT if s in existing and s not in changed and s not in bare
                     and s in model.services and stack.rollback_missing(existing[s])]
         two_step = [s for s in changed if s in BUILT and s not in bare]
