@@ -33,13 +33,12 @@ from nestgate.testbed import Testbed  # noqa: E402
 GATES = ["security", "build", "performance", "infra"]
 
 
-def proxied_config(config: Path, proxy: CountingProxy, directory: Path) -> Path:
+def proxied_config(config: Path, proxy: CountingProxy) -> Path:
+    """The same config with the engine reached through the counting proxy. Written beside the
+    original so its relative paths (project dir, secret files, scan reports) mean the same."""
     data = tomllib.loads(config.read_text())
     data.setdefault("target", {})["docker_host"] = proxy.url
-    # Relative paths in the config stay relative to the original file's directory.
-    target = data["target"]
-    target["project_dir"] = str((config.parent / target.get("project_dir", ".")).resolve())
-    out = directory / "nestgate.toml"
+    out = config.with_name("nestgate.bench-proxied.toml")
     out.write_text(tomli_w.dumps(data))
     return out
 
@@ -59,8 +58,8 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):7.2f} s  (min {min(values):.2f}, max {max(values):.2f})"
 
 
-def gates_table(testbed: Testbed, runs: int, proxy: CountingProxy, tmp: Path) -> None:
-    config = proxied_config(testbed.config_path, proxy, tmp)
+def gates_table(testbed: Testbed, runs: int, proxy: CountingProxy) -> None:
+    config = proxied_config(testbed.config_path, proxy)
     print(f"\n## Wall time per gate, {runs} runs, reference stack (clean)\n")
     print("| gate | median (spread) | API calls/run | last result |\n|---|---|---|---|")
     for expr in [*GATES, " or ".join(GATES)]:
@@ -74,7 +73,7 @@ def gates_table(testbed: Testbed, runs: int, proxy: CountingProxy, tmp: Path) ->
         print(f"| {label} | {spread(times)} | {statistics.median(calls):.0f} | {last} |", flush=True)
 
 
-def scaling_table(testbed: Testbed, scales: list[int], runs: int, proxy: CountingProxy, tmp: Path) -> None:
+def scaling_table(testbed: Testbed, scales: list[int], runs: int, proxy: CountingProxy) -> None:
     print(f"\n## Scaling: security and performance gates vs running containers ({runs} runs each)\n")
     print("| gate | containers | median wall | ratio to first | API calls | calls/container | last run |")
     print("|---|---|---|---|---|---|---|")
@@ -82,7 +81,7 @@ def scaling_table(testbed: Testbed, scales: list[int], runs: int, proxy: Countin
     try:
         for total in scales:
             testbed.up(scale=max(0, total - 5))
-            config = proxied_config(testbed.config_path, proxy, tmp)
+            config = proxied_config(testbed.config_path, proxy)
             for gate in ("security", "performance"):
                 times, calls = [], []
                 for _ in range(runs):
@@ -112,9 +111,9 @@ def main() -> int:
         proxy = CountingProxy(Path(tmp) / "docker.sock").start()
         try:
             if args.only in (None, "gates"):
-                gates_table(testbed, args.runs, proxy, Path(tmp))
+                gates_table(testbed, args.runs, proxy)
             if args.only in (None, "scaling"):
-                scaling_table(testbed, [int(s) for s in args.scales.split(",")], args.runs, proxy, Path(tmp))
+                scaling_table(testbed, [int(s) for s in args.scales.split(",")], args.runs, proxy)
         finally:
             proxy.stop()
     return 0
