@@ -55,5 +55,9 @@ def testbed():
     instance = os.environ.get("NESTGATE_SELFTEST_INSTANCE", "medianest")
     port = os.environ.get("NESTGATE_SELFTEST_PORT")
     tb = Testbed(instance)
+    if os.environ.get("CI"):
+        # INF-06/INF-07 judge the last hour of task and log history; a stack left by an earlier
+        # run (with its faults' failed tasks and error lines) would fail the clean-run checks.
+        tb.down()
     tb.up(port=int(port) if port else None)  # the port belongs to up(); a known instance keeps its own
     return tb
