@@ -3,6 +3,7 @@ never part of the machine's shared swarm (what a self-test does to them touches 
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
@@ -78,7 +79,14 @@ def _unmount_under(root: Path) -> None:
         subprocess.run(["umount", "-l", point], capture_output=True, timeout=30, check=False)
 
 
-def free_tcp_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_tcp_port(low: int = 20000, high: int = 49151) -> int:
+    """A free port in [low, high]: swarm refuses ports outside 1024-49151 (the data path port
+    among them), and the kernel's ephemeral range lies above that."""
+    for port in random.sample(range(low, high + 1), 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free TCP port in {low}-{high}")
