@@ -10,6 +10,7 @@ from nestgate.config.infra import Infra
 from nestgate.config.performance import Performance
 from nestgate.config.security import Security
 from nestgate.config.target import Target
+from nestgate.config.watch import Watch
 
 
 class NestgateConfig(Strict):
@@ -18,3 +19,4 @@ class NestgateConfig(Strict):
     build: Build = Field(default_factory=Build)
     performance: Performance = Field(default_factory=Performance)
     infra: Infra = Field(default_factory=Infra)
+    watch: Watch = Field(default_factory=Watch)

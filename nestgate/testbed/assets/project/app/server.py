@@ -155,6 +155,8 @@ def post_login(h: Handler) -> None:
         return
     result = auth.login(username, password)
     if result is None:
+        # The line the procedure's security monitor greps for ("authentication failed").
+        log(f"authentication failed user={username[:64]!r} from={h.client_address[0]}")
         h.send_json(401, {"success": False, "error": {"code": "INVALID_CREDENTIALS"}})
         return
     cookie = f"token={result['token']}; HttpOnly; SameSite=Strict; Path=/; Max-Age={result['expires_in']}"
