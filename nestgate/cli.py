@@ -37,6 +37,12 @@ def _deploy(args: argparse.Namespace) -> int:
     return deploy_main(args.rest)
 
 
+def _watch(args: argparse.Namespace) -> int:
+    from nestgate.watch.cli import main as watch_main
+
+    return watch_main(args.rest)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nestgate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -58,7 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=_deploy)
 
+    p = sub.add_parser("watch", add_help=False,
+                       help="post-deploy watch: samples, controls rounds on a schedule, history (nestgate kpi)")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_watch)
+
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["watch"]:  # its own parser (-m would otherwise be taken by this one)
+        return _watch(argparse.Namespace(rest=argv[1:]))
     if argv[:1] == ["deploy"]:  # its own parser: options before and a command after `--`
         return _deploy(argparse.Namespace(rest=argv[1:]))
     args = parser.parse_args(argv)

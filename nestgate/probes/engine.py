@@ -7,6 +7,7 @@ Facts that do not change during a run (container list and inspect) are fetched o
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -161,6 +162,16 @@ class Engine:
             inspect=raw,
         )
 
+    def containers_now(self) -> list[ContainerFacts]:
+        """Every container of the stack as listed right now: one API call, never cached (watch
+        samples). No inspect: `inspect` is empty and health comes from the list's status text."""
+        listed = self.call(
+            "container ls",
+            lambda api: api.containers(all=True, filters={"label": self._stack_label()}),
+        )
+        return sorted((container_from_list(c, self._service_of(c.get("Labels") or {})) for c in listed),
+                      key=lambda c: (c.service, c.name))
+
     def running(self) -> list[ContainerFacts]:
         return [c for c in self.containers() if c.status == "running"]
 
@@ -279,6 +290,19 @@ def stats_from_raw(raw: dict[str, Any], container: ContainerFacts) -> StatsFacts
         cpu_total_ns=int(cpu.get("cpu_usage", {}).get("total_usage", 0)),
         system_cpu_ns=int(cpu.get("system_cpu_usage", 0)),
     )
+
+
+_LIST_HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
+
+
+def container_from_list(raw: dict[str, Any], service: str) -> ContainerFacts:
+    """A container from `GET /containers/json`: its status text ends in "(healthy)" and the like."""
+    m = _LIST_HEALTH.search(str(raw.get("Status", "")))
+    health = "" if m is None else "starting" if m.group(1).startswith("health:") else m.group(1)
+    names = raw.get("Names") or [""]
+    return ContainerFacts(id=str(raw.get("Id", "")), name=str(names[0]).lstrip("/"), service=service,
+                          image=str(raw.get("Image", "")), status=str(raw.get("State", "")), health=health,
+                          pid=0, started_at="", inspect={})
 
 
 def _epoch(raw: Any) -> float | None:

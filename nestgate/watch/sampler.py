@@ -1,0 +1,296 @@
+"""One sample of every watch signal (see nestgate.watch), through the probes only.
+
+Per sample the engine sees: service ls + task ls, container ls, one one-shot stats call per running
+container and one logs call per container with lines still to read (all in parallel). Log and
+alert counts are "since the previous sample": SamplerState remembers where each container's log
+was read to and the newest alert seen, and is kept in the history's meta table, so a restarted
+watcher continues where it stopped instead of counting again.
+
+A signal whose evidence cannot be obtained is recorded as a failure with detail {"error": ...}:
+service.up 0.0, http.ok 0.0, and -1.0 for the measured values (memory.percent, log.errors,
+auth.failures, security.alerts, http.response_s). Nothing is silently left out.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from nestgate.config import LoadedConfig
+from nestgate.errors import NestgateError
+from nestgate.log_rate import matching
+from nestgate.probes.engine import Engine
+from nestgate.probes.engine_facts import ContainerFacts, LogLine, ServiceState, StatsFacts
+from nestgate.probes.http import Http
+from nestgate.probes.monitor_alerts import Alert, monitor_alerts
+from nestgate.redact import REDACTOR
+from nestgate.scan_parsers import parse_time
+from nestgate.watch.history import History, HistoryError, Sample
+
+FAILED = -1.0
+STATE_KEY = "sampler_state"
+EXCERPT = 160  # characters of one matching log line kept as an example (redacted)
+PARALLEL = 16
+
+
+def reason(exc: BaseException) -> str:
+    """One line for a failed probe; an unexpected exception keeps its type so a bug is visible."""
+    text = " ".join(str(exc).split())
+    return REDACTOR.scrub(text if isinstance(exc, NestgateError) else f"{type(exc).__name__}: {text}")
+
+
+@dataclass
+class Probes:
+    """The watcher's connections, kept across samples (one Docker client, one HTTP session each)."""
+
+    engine: Engine
+    http: Http
+    monitor: Http
+
+    @classmethod
+    def for_config(cls, cfg: LoadedConfig) -> Probes:
+        t, mon = cfg.model.target, cfg.model.security.monitoring
+        watch = cfg.model.watch
+        return cls(engine=Engine(t.docker_host, t.call_timeout_s, t.stack, t.orchestrator),
+                   http=Http(t.base_url, watch.endpoint_timeout_s),
+                   monitor=Http(mon.base_url or t.base_url, t.call_timeout_s))
+
+
+@dataclass
+class SamplerState:
+    last_sample: float | None = None
+    # container id -> daemon timestamp of the last log line counted
+    log_since: dict[str, float] = field(default_factory=dict)
+    # stopped containers whose logs were read after they stopped: nothing more will come
+    logs_done: set[str] = field(default_factory=set)
+    # the newest alert seen {"id", "raised_at"}; None before the first successful read
+    last_alert: dict[str, Any] | None = None
+    probes: Probes | None = field(default=None, repr=False, compare=False)  # not persisted
+
+    def probes_for(self, cfg: LoadedConfig) -> Probes:
+        if self.probes is None:
+            self.probes = Probes.for_config(cfg)
+        return self.probes
+
+    def to_meta(self) -> dict[str, Any]:
+        return {"last_sample": self.last_sample, "log_since": self.log_since,
+                "logs_done": sorted(self.logs_done), "last_alert": self.last_alert}
+
+    @classmethod
+    def from_meta(cls, raw: Any) -> SamplerState:
+        if raw is None:
+            return cls()
+        try:
+            return cls(last_sample=None if raw["last_sample"] is None else float(raw["last_sample"]),
+                       log_since={str(k): float(v) for k, v in raw["log_since"].items()},
+                       logs_done={str(c) for c in raw["logs_done"]},
+                       last_alert=None if raw["last_alert"] is None else
+                       {"id": int(raw["last_alert"]["id"]), "raised_at": str(raw["last_alert"]["raised_at"])})
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise HistoryError(f"history meta {STATE_KEY!r} is malformed ({type(exc).__name__}: {exc})") from None
+
+    @classmethod
+    def load(cls, history: History) -> SamplerState:
+        return cls.from_meta(history.get_meta(STATE_KEY))
+
+    def save(self, history: History) -> None:
+        history.set_meta(STATE_KEY, self.to_meta())
+
+
+def sample(cfg: LoadedConfig, state: SamplerState, now: float) -> list[Sample]:
+    """Every signal for every service and endpoint, once. Updates `state` (the caller saves it)."""
+    probes = state.probes_for(cfg)
+    first_since = state.last_sample if state.last_sample is not None else now - cfg.model.watch.sample_every_s
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outside = pool.submit(_outside_signals, cfg, probes, state, first_since)
+        samples = _engine_signals(cfg, probes.engine, state, first_since)
+        samples += outside.result()
+    state.last_sample = now
+    return [Sample(s.signal, s.subject, s.value, REDACTOR.scrub_any(s.detail)) for s in samples]
+
+
+# -- engine: service.up, memory.percent, log.errors, auth.failures ------------------------------
+def _engine_signals(cfg: LoadedConfig, engine: Engine, state: SamplerState, first_since: float) -> list[Sample]:
+    declared = list(cfg.model.target.services)
+    try:
+        services = engine.service_states()
+        containers = engine.containers_now()
+    except Exception as exc:  # any failure to see the engine is recorded, never raised
+        error = {"error": reason(exc)}
+        return [Sample(sig, name, 0.0 if sig == "service.up" else FAILED, error)
+                for name in declared for sig in ("service.up", "memory.percent", "log.errors", "auth.failures")]
+    by_name = {s.name: s for s in services}
+    names = sorted(set(declared) | set(by_name))
+    running = [c for c in containers if c.status == "running"]
+    to_read = [c for c in containers if c.id not in state.logs_done]
+    with ThreadPoolExecutor(max_workers=min(PARALLEL, max(1, len(to_read)) + 1)) as pool:
+        stats = pool.submit(_stats, engine, running)
+        reads = list(pool.map(lambda c: _read_logs(engine, c, state, first_since), to_read))
+    _forget_gone(state, containers)
+
+    samples = [_service_up(name, by_name.get(name), containers, engine.stack) for name in names]
+    samples += _memory(names, running, stats.result())
+    samples += _log_counts(cfg, names, reads)
+    return samples
+
+
+def _service_up(name: str, svc: ServiceState | None, containers: list[ContainerFacts], stack: str) -> Sample:
+    if svc is None:
+        return Sample("service.up", name, 0.0, {"error": f"service {name} not found in stack {stack}"})
+    current = {t.container_id for t in svc.tasks if t.desired_state == "running" and t.state == "running"}
+    unhealthy = sorted(c.name for c in containers if c.service == name and c.status == "running"
+                       and c.id in current and svc.has_healthcheck and c.health != "healthy")
+    up = svc.desired_tasks > 0 and svc.running_tasks >= svc.desired_tasks and not unhealthy
+    detail: dict[str, Any] = {"running": svc.running_tasks, "desired": svc.desired_tasks}
+    if unhealthy:
+        detail["not_healthy"] = unhealthy
+    return Sample("service.up", name, 1.0 if up else 0.0, detail)
+
+
+def _stats(engine: Engine, running: list[ContainerFacts]) -> list[StatsFacts] | str:
+    try:
+        return engine.stats_rounds(running, rounds=1, interval_s=0.0)[0].stats
+    except Exception as exc:  # recorded as the memory signal's failure
+        return reason(exc)
+
+
+def _memory(names: list[str], running: list[ContainerFacts], stats: list[StatsFacts] | str) -> list[Sample]:
+    out = []
+    for name in names:
+        if isinstance(stats, str):
+            out.append(Sample("memory.percent", name, FAILED, {"error": stats}))
+            continue
+        mine = [s for s in stats if s.service == name and s.memory_limit_bytes > 0]
+        if not mine:
+            why = "no running container" if not any(c.service == name for c in running) else "no memory figures"
+            out.append(Sample("memory.percent", name, FAILED, {"error": f"{why} for service {name}"}))
+            continue
+        top = max(mine, key=lambda s: s.memory_bytes / s.memory_limit_bytes)
+        out.append(Sample("memory.percent", name, round(100.0 * top.memory_bytes / top.memory_limit_bytes, 2),
+                          {"container": top.container, "memory_bytes": top.memory_bytes,
+                           "limit_bytes": top.memory_limit_bytes, "containers": len(mine)}))
+    return out
+
+
+@dataclass(frozen=True)
+class _Read:
+    container: ContainerFacts
+    lines: list[LogLine]
+    error: str = ""
+
+
+def _read_logs(engine: Engine, c: ContainerFacts, state: SamplerState, first_since: float) -> _Read:
+    known = c.id in state.log_since
+    since = state.log_since.get(c.id, first_since)
+    try:
+        lines = engine.logs(c, since)
+    except Exception as exc:  # recorded as the log signals' failure; read again next time
+        return _Read(c, [], reason(exc))
+    # The daemon's `since` is inclusive: the last line counted comes back; drop it (and older).
+    fresh = [line for line in lines if line.timestamp > since or (not known and line.timestamp >= since)]
+    if fresh:
+        state.log_since[c.id] = max(line.timestamp for line in fresh)
+    else:
+        state.log_since.setdefault(c.id, since)
+    if c.status != "running":
+        state.logs_done.add(c.id)  # read after it stopped: its log is complete
+    return _Read(c, fresh)
+
+
+def _forget_gone(state: SamplerState, containers: list[ContainerFacts]) -> None:
+    """Containers the engine no longer lists leave the state (bounded over 24 h of task churn)."""
+    ids = {c.id for c in containers}
+    for cid in [k for k in state.log_since if k not in ids]:
+        del state.log_since[cid]
+    state.logs_done &= ids
+
+
+def _log_counts(cfg: LoadedConfig, names: list[str], reads: list[_Read]) -> list[Sample]:
+    patterns = {"log.errors": cfg.model.infra.logs.pattern,
+                "auth.failures": cfg.model.watch.triggers.auth_failure_pattern}
+    out = []
+    for name in names:
+        mine = [r for r in reads if r.container.service == name]
+        errors = [f"{r.container.name}: {r.error}" for r in mine if r.error]
+        lines = [line for r in mine for line in r.lines]
+        for signal, pattern in patterns.items():
+            if errors:
+                out.append(Sample(signal, name, FAILED, {"error": "; ".join(errors)}))
+                continue
+            hits = matching(lines, pattern)
+            detail: dict[str, Any] = {"lines": len(lines), "containers": len(mine)}
+            if hits:
+                detail["example"] = hits[-1].text[:EXCERPT]
+            out.append(Sample(signal, name, float(len(hits)), detail))
+    return out
+
+
+# -- outside the engine: security.alerts, http.response_s, http.ok -------------------------------
+def _outside_signals(cfg: LoadedConfig, probes: Probes, state: SamplerState, first_since: float) -> list[Sample]:
+    return [_alerts(cfg, probes.monitor, state, first_since), *_endpoints(cfg, probes.http)]
+
+
+def _alerts(cfg: LoadedConfig, http: Http, state: SamplerState, first_since: float) -> Sample:
+    mon = cfg.model.security.monitoring
+    try:
+        alerts = monitor_alerts(http, mon.alerts_path)
+    except Exception as exc:  # recorded; the state is kept, so the next read catches up
+        return Sample("security.alerts", mon.service, FAILED, {"error": reason(exc)})
+    new = new_alerts(alerts, state.last_alert, first_since)
+    if alerts:
+        state.last_alert = {"id": alerts[-1].id, "raised_at": alerts[-1].raised_at}
+    elif state.last_alert is None or state.last_alert["id"] != 0:
+        state.last_alert = {"id": 0, "raised_at": ""}
+    counted = [a for a in new if not is_test_alert(a)]
+    detail: dict[str, Any] = {"listed": len(alerts), "test_alerts_excluded": len(new) - len(counted)}
+    if counted:
+        detail["alerts"] = [{"id": a.id, "kind": a.kind, "source": a.source, "raised_at": a.raised_at,
+                             "message": a.message} for a in counted[:20]]
+    return Sample("security.alerts", mon.service, float(len(counted)), detail)
+
+
+def is_test_alert(alert: Alert) -> bool:
+    """The monitor marks alerts raised on request (POST alerts/test, SEC-07's drill) kind "test"."""
+    return alert.kind.strip().lower() == "test"
+
+
+def new_alerts(alerts: list[Alert], last: dict[str, Any] | None, first_since: float) -> list[Alert]:
+    """Alerts raised since the newest one seen before (alerts sorted by id).
+
+    The monitor numbers alerts from 1 again when it restarts: when the alert seen last is no longer
+    listed with the same id and time, every listed alert is new. Before the first read, the alerts
+    raised since `first_since` count (one sample interval, or since the previous watcher's last
+    sample)."""
+    if last is None:
+        return [a for a in alerts if (_epoch(a.raised_at) or 0.0) >= first_since]
+    if last["id"] == 0:
+        return list(alerts)
+    anchor = next((a for a in alerts if a.id == last["id"]), None)
+    if anchor is None or anchor.raised_at != last["raised_at"]:
+        return list(alerts)
+    return [a for a in alerts if a.id > last["id"]]
+
+
+def _epoch(text: str) -> float | None:
+    stamp = parse_time(text)
+    return stamp.timestamp() if stamp is not None else None
+
+
+def _endpoints(cfg: LoadedConfig, http: Http) -> list[Sample]:
+    out = []
+    for path in cfg.model.watch.endpoints:
+        try:
+            result = http.get(path)
+        except Exception as exc:  # no answer: recorded as not ok, response -1
+            error = {"error": reason(exc)}
+            out += [Sample("http.response_s", path, FAILED, error), Sample("http.ok", path, 0.0, error)]
+            continue
+        detail: dict[str, Any] = {"status": result.status}
+        ok = 200 <= result.status < 300
+        if not ok:
+            detail["body"] = re.sub(r"\s+", " ", result.excerpt(120))
+        out += [Sample("http.response_s", path, round(result.elapsed_s, 4), detail),
+                Sample("http.ok", path, 1.0 if ok else 0.0, detail)]
+    return out
