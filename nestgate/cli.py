@@ -43,6 +43,12 @@ def _watch(args: argparse.Namespace) -> int:
     return watch_main(args.rest)
 
 
+def _kpi(args: argparse.Namespace) -> int:
+    from nestgate.watch.kpi_cmd import run
+
+    return run(args.target_config, args.history, args.since, args.out, PROJECT_ROOT, args.reports)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nestgate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -68,6 +74,14 @@ def main(argv: list[str] | None = None) -> int:
                        help="post-deploy watch: samples, controls rounds on a schedule, history (nestgate kpi)")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=_watch)
+
+    p = sub.add_parser("kpi", help="KPIs from the watch history: table, HTML page with plots; exit 1 if any not met")
+    p.add_argument("--target-config", default=None)
+    p.add_argument("--history", default=None, help="history file (default: watch.history of the config)")
+    p.add_argument("--since", default=None, help="duration back from now (24h) or ISO time (default: all history)")
+    p.add_argument("--out", default=None, help="HTML page (default: <watch.evidence_dir>/kpi-<time>.html)")
+    p.add_argument("--reports", type=Path, default=None, help="where nestgate deploy's rollback drills are")
+    p.set_defaults(func=_kpi)
 
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["watch"]:  # its own parser (-m would otherwise be taken by this one)

@@ -13,6 +13,7 @@ Shown, not judged: log error lines per minute and memory use per service.
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -135,6 +136,10 @@ def error_rate(ok_by_endpoint: dict[str, list[Sample]], limit: float) -> KpiRow:
                   f"{sum(failed.values())} of {total} requests failed ({per})", percent)
 
 
+def _iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
 def _drill_time(drill: dict[str, Any]) -> float | None:
     stamp = parse_time(drill.get("timestamp"))
     return stamp.timestamp() if stamp else None
@@ -180,7 +185,7 @@ def restoration_rows(history: History, limit_s: float, since: float, until: floa
         seconds = back.ts - event.ts
         rows.append(KpiRow("recovery time", subject, f"{_fmt(seconds)} s", goal,
                            MET if seconds < limit_s else NOT_MET,
-                           f"down event at {event.ts:.0f}, up again at sample {back.ts:.0f}", seconds))
+                           f"down event at {_iso(event.ts)}, up again at the sample of {_iso(back.ts)}", seconds))
     return rows
 
 
