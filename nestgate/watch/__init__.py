@@ -21,4 +21,8 @@ Signals (Sample.signal, Sample.subject, Sample.value):
     security.alerts     service   alerts the monitor raised since the previous sample (test alerts excluded)
     http.response_s     endpoint  seconds to answer (-1.0: no answer)
     http.ok             endpoint  1.0 answered 2xx, else 0.0
+
+Evidence that cannot be obtained is a failure, never a gap: detail {"error": "<reason>"} with
+service.up 0.0, http.ok 0.0 and -1.0 for memory.percent, log.errors, auth.failures, security.alerts
+and http.response_s (readers leave -1.0 out of sums and percentiles).
 """
