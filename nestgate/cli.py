@@ -49,6 +49,12 @@ def _kpi(args: argparse.Namespace) -> int:
     return run(args.target_config, args.history, args.since, args.out, PROJECT_ROOT, args.reports)
 
 
+def _incident(args: argparse.Namespace) -> int:
+    from nestgate.watch.incident import run
+
+    return run(args.target_config, args.since, args.out, PROJECT_ROOT, args.reports)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nestgate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -82,6 +88,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None, help="HTML page (default: <watch.evidence_dir>/kpi-<time>.html)")
     p.add_argument("--reports", type=Path, default=None, help="where nestgate deploy's rollback drills are")
     p.set_defaults(func=_kpi)
+
+    p = sub.add_parser("incident", help="incident evidence: `collect` logs, inspect, last gate results (read only)")
+    collect = p.add_subparsers(dest="action", required=True).add_parser(
+        "collect", help="logs since a time, inspect of every container, last gate results, hashed; changes nothing")
+    collect.add_argument("--since", default="1h", help="duration back from now (10m) or ISO time (default: 1h)")
+    collect.add_argument("--out", default=None, help="bundle directory (default: <watch.evidence_dir>/incident-<time>)")
+    collect.add_argument("--target-config", default=None)
+    collect.add_argument("--reports", type=Path, default=None, help="gate report bundles (default: reports/)")
+    collect.set_defaults(func=_incident)
 
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["watch"]:  # its own parser (-m would otherwise be taken by this one)

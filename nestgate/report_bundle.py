@@ -128,3 +128,33 @@ def verify_bundle(bundle: Path) -> dict[str, Any]:
             evidence.get("controls"), list) or not isinstance(evidence.get("verdict"), dict):
         raise BundleError(f"{bundle / 'evidence.json'}: not a nestgate evidence file ({FORMAT})")
     return evidence
+
+
+def write_tree_manifest(folder: Path, fmt: str, **extra: Any) -> dict[str, Any]:
+    """manifest.json with the SHA-256 of every file under `folder` (bundles whose files vary)."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p != folder / MANIFEST)
+    manifest = {"format": fmt, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **extra,
+                "files": {str(p.relative_to(folder)): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
+                          for p in files}}
+    _write_json(folder / MANIFEST, manifest)
+    return manifest
+
+
+def verify_tree_manifest(folder: Path) -> dict[str, Any]:
+    """Every file of a write_tree_manifest bundle is listed and matches its hash; returns the manifest."""
+    manifest = read_json(folder / MANIFEST)
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or not files:
+        raise BundleError(f"{folder / MANIFEST}: malformed: no file hashes")
+    present = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p != folder / MANIFEST}
+    if present - set(files):
+        raise BundleError(f"{folder}: not in the manifest: {', '.join(sorted(present - set(files)))}")
+    for name, entry in files.items():
+        path = folder / name
+        if not path.is_file():
+            raise BundleError(f"{path}: missing")
+        expected = entry.get("sha256") if isinstance(entry, dict) else None
+        actual = sha256_file(path)
+        if actual != expected:
+            raise BundleError(f"{path}: SHA-256 {actual[:16]}... does not match the manifest ({str(expected)[:16]}...)")
+    return manifest
