@@ -190,7 +190,9 @@ def restoration_rows(history: History, limit_s: float, since: float, until: floa
 
 
 def errors_per_minute(service: str, samples: list[Sample]) -> ServiceStats:
-    """Each log.errors sample counts the lines since the one before: rate = count / gap."""
+    """Each log.errors sample counts the lines since the one before: rate = count / gap. A failed
+    sample (-1) is left out: the next good one counts from the last good one."""
+    samples = [s for s in samples if s.value >= 0]
     rates = [b.value * 60.0 / (b.ts - a.ts) for a, b in pairwise(samples) if b.ts > a.ts]
     if not rates:
         return ServiceStats(service, len(samples), None, None)

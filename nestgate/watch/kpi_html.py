@@ -108,8 +108,8 @@ def _lines(series: dict[str, list[tuple[float, float]]], limit: tuple[float, str
 
 def _error_rates(errs: dict[str, list[Sample]]) -> dict[str, list[tuple[float, float]]]:
     """log.errors counts lines since the previous sample: per minute = count / gap."""
-    return {svc: [(b.ts, b.value * 60.0 / (b.ts - a.ts)) for a, b in pairwise(samples) if b.ts > a.ts]
-            for svc, samples in errs.items()}
+    return {svc: [(b.ts, b.value * 60.0 / (b.ts - a.ts)) for a, b in pairwise([s for s in samples if s.value >= 0])
+                  if b.ts > a.ts] for svc, samples in errs.items()}
 
 
 TEMPLATE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string("""\
@@ -179,7 +179,7 @@ def render(report: KpiReport, history: History, watch: Watch, *, target: str) ->
     events = [e for e in history.events(since=since) if e.ts <= until]
     ok = _by_subject(history.samples("http.ok", since=since, until=until))
     resp = _by_subject(history.samples("http.response_s", since=since, until=until))
-    mem = {s: [(x.ts, x.value) for x in v] for s, v in
+    mem = {s: [(x.ts, x.value) for x in v if x.value >= 0] for s, v in
            _by_subject(history.samples("memory.percent", since=since, until=until)).items()}
     errs = _error_rates(_by_subject(history.samples("log.errors", since=since, until=until)))
     firsts = [v[0].ts for v in ok.values()] + [v[0][0] for v in (*mem.values(), *errs.values()) if v]

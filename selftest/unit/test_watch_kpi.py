@@ -184,3 +184,13 @@ def test_since_takes_a_duration_or_an_iso_time():
     for bad in ("yesterday", "-5m", "2999-01-01T00:00:00Z"):
         with pytest.raises(SinceError):
             parse_since(bad, T0)
+
+
+def test_failed_log_and_memory_samples_are_left_out(history):
+    for i, (mem, errs) in enumerate([(40.0, 0.0), (-1.0, -1.0), (60.0, 30.0)]):
+        history.add_samples(T0 + i * 60, [Sample("memory.percent", "app", mem), Sample("log.errors", "app", errs)])
+    report = _compute(history)
+    mem = next(m for m in report.memory if m.service == "app")
+    assert (mem.mean, mem.peak) == (50.0, 60.0)
+    errs = next(e for e in report.errors_per_minute if e.service == "app")
+    assert errs.mean == pytest.approx(15.0) and errs.peak == pytest.approx(15.0)  # 30 lines over 2 minutes
