@@ -59,7 +59,8 @@ def _check_container(container, target_config, declared, engine, evidence) -> li
     allowed, sensitive = _policy(target_config, container.service)
     running = running_intent(container.inspect)
     procs = container_processes(engine, container)
-    evidence.source(f"GET /containers/{container.name}/json and /top; /proc/<pid>/status of its processes")
+    evidence.source(f"GET /containers/{container.name}/json; its PIDs from its cgroup.procs (else GET /top); "
+                    "/proc/<pid>/status of each")
     decl = declared.services.get(container.service)
     evidence.measure(**{container.name: {
         "running": running.as_dict(),

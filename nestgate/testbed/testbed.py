@@ -21,6 +21,7 @@ from nestgate.testbed.run import require_swarm_manager
 from nestgate.testbed.state import State
 
 BUILT = {"app": ("app/", "Dockerfile", "."), "monitor": ("monitor/", "monitor/Dockerfile", "monitor")}
+CONVERGE_S_PER_REPLICA = 1.5
 
 
 @dataclass
@@ -301,7 +302,9 @@ class Testbed:
         self.state.save(self.state_dir)
         pending = {k: v for name in self.state.faults for k, v in registry.get(name).expect_pending.items()}
         if changed or force:
-            stack.wait_converged(self.instance, pending)
+            # The swarm starts replicas a few per second on a small host: scale runs get longer.
+            stack.wait_converged(self.instance, pending,
+                                 timeout=stack.CONVERGE_TIMEOUT_S + CONVERGE_S_PER_REPLICA * self.state.scale)
         return bool(changed)
 
     def _drain_app_sessions(self, timeout: float = 25) -> None:
