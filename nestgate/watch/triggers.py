@@ -74,11 +74,13 @@ class Series:
         self.start = start
         self._ts: dict[tuple[str, str], list[float]] = {}
         self._vals: dict[tuple[str, str], list[float]] = {}
+        self._details: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for s in samples:
             if s.value < 0 and s.signal in SKIP_FAILED:
                 continue
             self._ts.setdefault((s.signal, s.subject), []).append(s.ts)
             self._vals.setdefault((s.signal, s.subject), []).append(s.value)
+            self._details.setdefault((s.signal, s.subject), []).append(s.detail)
         self._prefix: dict[tuple[str, str], list[float]] = {}
         self._breaks: dict[tuple[str, str, str], list[int]] = {}
         self.times = sorted({t for ts in self._ts.values() for t in ts})
@@ -96,6 +98,15 @@ class Series:
         if n == 0:
             return None
         return ts[n - 1], self._vals[(signal, subject)][n - 1], ts[n - 2] if n > 1 else None
+
+    def newest_detail(self, signal: str, subject: str, lo: float, hi: float, key: str) -> Any:
+        """The newest value of detail[key] among the samples with lo < ts <= hi (None: none has it)."""
+        ts = self._ts.get((signal, subject), [])
+        details = self._details.get((signal, subject), [])
+        for i in range(bisect_right(ts, hi) - 1, bisect_right(ts, lo) - 1, -1):
+            if details[i].get(key):
+                return details[i][key]
+        return None
 
     def window_sum(self, signal: str, subject: str, lo: float, hi: float) -> tuple[float, int]:
         """Sum and count of the samples with lo < ts <= hi."""
@@ -162,19 +173,29 @@ def memory_high(series: Series, t: Triggers, subject: str, at: float) -> State:
                                        "held_s": round(held, 1)})
 
 
+def _example(series: Series, signal: str, subject: str, lo: float, hi: float) -> dict[str, Any]:
+    """A matching log line (the sampler keeps one, redacted): what the on-call person reads first."""
+    line = series.newest_detail(signal, subject, lo, hi, "example")
+    return {"example": line} if line else {}
+
+
 def error_rate(series: Series, t: Triggers, subject: str, at: float) -> State:
     total, n = series.window_sum("log.errors", subject, at - t.errors_window_s, at)
     rate = total / (t.errors_window_s / 60.0)
-    return State(1, ERROR_RATE, subject, rate > t.errors_per_minute,
+    active = rate > t.errors_per_minute
+    return State(1, ERROR_RATE, subject, active,
                  {"measured": round(rate, 2), "threshold": t.errors_per_minute, "window_s": t.errors_window_s,
-                  "unit": "errors/min", "count": int(total), "samples": n})
+                  "unit": "errors/min", "count": int(total), "samples": n,
+                  **(_example(series, "log.errors", subject, at - t.errors_window_s, at) if active else {})})
 
 
 def auth_failures(series: Series, t: Triggers, subject: str, at: float) -> State:
     total, n = series.window_sum("auth.failures", subject, at - t.auth_window_s, at)
-    return State(1, AUTH_FAILURES, subject, total > t.auth_failures,
+    active = total > t.auth_failures
+    return State(1, AUTH_FAILURES, subject, active,
                  {"measured": int(total), "threshold": t.auth_failures, "window_s": t.auth_window_s,
-                  "unit": "failures", "samples": n})
+                  "unit": "failures", "samples": n,
+                  **(_example(series, "auth.failures", subject, at - t.auth_window_s, at) if active else {})})
 
 
 def security_alert(series: Series, t: Triggers, subject: str, at: float) -> State:
@@ -182,9 +203,10 @@ def security_alert(series: Series, t: Triggers, subject: str, at: float) -> Stat
     if newest is None:
         return State(1, SECURITY_ALERT, subject, False, {"measured": None})
     ts, value, previous = newest
+    alerts = series.newest_detail("security.alerts", subject, ts - 1e-6, ts, "alerts") or []
     return State(1, SECURITY_ALERT, subject, t.security_alerts and value > 0,
                  {"measured": int(value), "threshold": 0, "window_s": round(ts - previous, 1) if previous else 0.0,
-                  "unit": "alerts", "sample_ts": ts})
+                  "unit": "alerts", "sample_ts": ts, **({"alerts": alerts[:5]} if alerts else {})})
 
 
 LEVEL1_RULES: dict[str, tuple[str, Callable[[Series, Triggers, str, float], State]]] = {

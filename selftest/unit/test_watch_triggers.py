@@ -16,8 +16,8 @@ from nestgate.watch.history import History, Sample
 T0 = 1_700_000_000.0
 
 
-def config(tmp_path: Path, **trig: object) -> LoadedConfig:
-    model = NestgateConfig.model_validate({"watch": {"triggers": {
+def config(tmp_path: Path, actions: dict | None = None, **trig: object) -> LoadedConfig:
+    model = NestgateConfig.model_validate({"watch": {"actions": actions or {}, "triggers": {
         "service_down_s": 6, "memory_for_s": 6, "errors_window_s": 10, "auth_window_s": 30, "auth_failures": 20,
         "restart_grace_s": 10, **trig}}})
     return LoadedConfig(model, tmp_path / "nestgate.toml")
@@ -297,3 +297,38 @@ def test_every_level1_detail_names_measured_threshold_window_and_unit(history, t
     for e in events:
         assert {"measured", "threshold", "window_s", "unit"} <= set(e.detail), e
     assert len(events) == len({(e.trigger, e.subject) for e in events})  # one per incident
+
+
+def test_details_carry_an_example_line_and_the_alerts(history, tmp_path):
+    cfg = config(tmp_path)
+    history.add_samples(T0, [Sample("auth.failures", "app", 25, {"example": "authentication failed user='x'"}),
+                             Sample("security.alerts", "monitor", 1, {"alerts": [{"kind": "auth-failures"}]})])
+    fired(history, cfg, 0)
+    by = {e.trigger: e for e in history.events()}
+    assert by["auth-failures"].detail["example"] == "authentication failed user='x'"
+    assert by["security-alert"].detail["alerts"] == [{"kind": "auth-failures"}]
+
+
+# -- actions that cannot be delivered are recorded, never raised --------------------------------------------
+def test_failed_notifications_are_recorded_and_the_payload_is_redacted(history, tmp_path):
+    import socket
+
+    from nestgate.redact import MASK, REDACTOR
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    canary = "canary-" + "7f3a9c1e5b"
+    REDACTOR.add(canary)
+    cfg = config(tmp_path, actions={"notify_webhook": f"http://127.0.0.1:{port}/hook/{canary}",
+                                    "notify_command": ["/nonexistent/notify-tool"], "notify_timeout_s": 2})
+    history.add_samples(T0, [Sample("auth.failures", "app", 25, {"example": f"authentication failed user={canary}"})])
+    events = escalate(history, cfg, T0)
+    assert [e.trigger for e in events] == ["auth-failures"]
+    actions = {a["action"]: a for a in history.events()[0].actions}
+    assert actions["notify-webhook"]["ok"] is False and "unreachable" in actions["notify-webhook"]["message"]
+    assert actions["notify-webhook"]["to"] == f"http://127.0.0.1:{port}"  # the path may be the credential
+    assert actions["notify-command"]["ok"] is False and "not found" in actions["notify-command"]["message"]
+    stored = history.events()[0]
+    assert canary not in repr(stored) and MASK in stored.detail["example"]
