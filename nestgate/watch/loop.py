@@ -10,7 +10,6 @@ abort a running round (recorded as failed), write `watch_stopped` and close the 
 from __future__ import annotations
 
 import importlib
-import inspect
 import os
 import signal
 import threading
@@ -207,15 +206,13 @@ class Watcher:
         if escalate is None:
             return
         try:
-            kwargs = {"engine": state.probes_for(self.cfg).engine} if "engine" in inspect.signature(
-                escalate).parameters else {}
-            events = escalate(history, self.cfg, now, **kwargs) or []
+            events = escalate(history, self.cfg, now, engine=state.probes_for(self.cfg).engine) or []
         except Exception as exc:  # a trigger bug must not end a 24 h watch; it is reported
             self.say(f"escalation failed: {reason(exc)}")
             return
         for event in events:
-            self.say(f"event: level {event.level} {event.trigger} {event.subject} "
-                     f"actions {[a.get('action', a) for a in event.actions] if event.actions else []}")
+            done = ", ".join(f"{a.get('action')} {'ok' if a.get('ok') else 'FAILED'}" for a in event.actions)
+            self.say(f"event: level {event.level} {event.trigger} {event.subject}; actions: {done or 'none'}")
 
     def _start_round(self, history: History) -> Round:
         rnd = Round(history, self.cfg, self.selection, time.time())
