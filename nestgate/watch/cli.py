@@ -13,11 +13,13 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
+from nestgate.catalog import GATES, SIDES
 from nestgate.config import config_path, load_config
-from nestgate.errors import NestgateError
+from nestgate.errors import ConfigError, NestgateError
 from nestgate.redact import REDACTOR, install_log_scrubber, register_config_secrets
 from nestgate.watch.loop import Options, Watcher, phases_of
 
@@ -32,6 +34,15 @@ def _positive(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0 seconds")
     return value
+
+
+def check_marker(expr: str) -> None:
+    """-m names gate and side markers only: a typo would otherwise fail every round, not the start."""
+    words = set(re.findall(r"[A-Za-z_][\w.]*", expr)) - {"and", "or", "not"}
+    unknown = sorted(words - set(GATES) - set(SIDES))
+    if unknown:
+        raise ConfigError(f"-m {expr!r}: unknown marker(s) {', '.join(unknown)} "
+                          f"(gates: {', '.join(GATES)}; sides: {', '.join(SIDES)})")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -58,6 +69,8 @@ def main(argv: list[str]) -> int:
         install_log_scrubber()
         if args.schedule:
             phases_of(args.schedule, "--schedule")
+        if args.marker:
+            check_marker(args.marker)
         options = Options(schedule=args.schedule, marker=args.marker, once=args.once,
                           history=args.history.resolve() if args.history else None,
                           sample_every_s=args.sample_every)

@@ -33,6 +33,7 @@ FAILED = -1.0
 STATE_KEY = "sampler_state"
 EXCERPT = 160  # characters of one matching log line kept as an example (redacted)
 PARALLEL = 16
+FINAL_STATES = ("exited", "dead")  # a container in these states logs nothing more
 
 
 def reason(exc: BaseException) -> str:
@@ -194,8 +195,8 @@ def _read_logs(engine: Engine, c: ContainerFacts, state: SamplerState, first_sin
         state.log_since[c.id] = max(line.timestamp for line in fresh)
     else:
         state.log_since.setdefault(c.id, since)
-    if c.status != "running":
-        state.logs_done.add(c.id)  # read after it stopped: its log is complete
+    if c.status in FINAL_STATES:
+        state.logs_done.add(c.id)  # read after it ended: its log is complete
     return _Read(c, fresh)
 
 

@@ -283,6 +283,7 @@ def test_e_an_unreachable_engine_is_recorded_as_failures_not_a_crash(watch_confi
 @pytest.mark.parametrize(("args", "expect"), [
     (["--schedule", "5m"], "--schedule: schedule part '5m' is not INTERVAL:DURATION"),
     (["--history", "/proc/nestgate/h.sqlite"], "history /proc/nestgate/h.sqlite cannot be opened"),
+    (["-m", "runtime and secuirty"], "unknown marker(s) secuirty"),
 ])
 def test_usage_errors_are_one_line_and_exit_2(args, expect):
     proc = subprocess.run(_argv(ROOT / "nestgate.toml", *args), cwd=ROOT, capture_output=True, text=True,
