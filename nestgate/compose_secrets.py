@@ -36,10 +36,14 @@ def _entry(key: str, line: int, spec: Any) -> DeclaredSecret:
     return DeclaredSecret(key, line, external=external is True or isinstance(external, dict), name=str(name))
 
 
+# libyaml's safe loader when PyYAML has it: the same documents and marks, several times faster.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def declared_secrets(text: str) -> list[DeclaredSecret]:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)  # a safe loader, C or Python
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""

@@ -62,6 +62,11 @@ _PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = 
 ]
 
 
+# Every pattern above needs one of these words: text without any of them (most evidence strings)
+# skips the pattern pass. Case-insensitive, so a superset: a false hit only costs time.
+_PATTERN_HINT = re.compile(rf"(?i)://|bearer|authorization|x-api-key|x-auth-token|x-csrf-token|cookie|eyJ|{_KEYWORDS}")
+
+
 def _variants(value: str) -> set[str]:
     """The value and the encodings it takes in JSON and URLs."""
     return {value, json.dumps(value)[1:-1], urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value)}
@@ -71,12 +76,15 @@ class Redactor:
     def __init__(self) -> None:
         self._values: set[str] = set()
         self._lock = threading.Lock()
+        self._literal: re.Pattern[str] | None = None  # every registered value, longest first
 
     def add(self, value: str, min_length: int = MIN_LENGTH) -> None:
         found = {v for raw in {value, value.strip()} for v in _variants(raw) if len(v) >= min_length}
-        if len(value.strip()) >= min_length:
+        if len(value.strip()) >= min_length and not found <= self._values:
             with self._lock:
                 self._values |= found
+                ordered = sorted(self._values, key=len, reverse=True)
+                self._literal = re.compile("|".join(map(re.escape, ordered)))
 
     def add_secret_env(self, environ: dict[str, str] | None = None) -> None:
         """Variables whose name marks them secret (POSTGRES_PASSWORD, METRICS_TOKEN, ...)."""
@@ -85,12 +93,14 @@ class Redactor:
                 self.add(value, MIN_LENGTH_BY_NAME)
 
     def scrub(self, text: str) -> str:
-        with self._lock:
-            values = sorted(self._values, key=len, reverse=True)
-        for value in values:
-            text = text.replace(value, MASK)
-        for pattern, repl in _PATTERNS:
-            text = pattern.sub(repl, text)
+        if len(text) < MIN_LENGTH:
+            return text
+        literal = self._literal
+        if literal is not None:
+            text = literal.sub(MASK, text)
+        if _PATTERN_HINT.search(text):
+            for pattern, repl in _PATTERNS:
+                text = pattern.sub(repl, text)
         return text
 
     def scrub_any(self, value: Any) -> Any:

@@ -14,7 +14,7 @@ from nestgate.monitoring import heartbeat_age_s
 from nestgate.probes.stateless_http import stateless_http
 
 pytestmark = [pytest.mark.security, pytest.mark.runtime]
-POLL_S = 0.5
+POLL_S = 0.2
 
 
 @pytest.mark.control("SEC-07")
