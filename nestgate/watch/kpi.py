@@ -2,8 +2,9 @@
 
 KPIs, each judged met / not met / no data ("no data" is not met: fail closed, and says why):
     availability     per endpoint: % of http.ok samples == 1, at least kpi.availability_percent
-    response time    per endpoint: p95 of answered requests (http.response_s >= 0) under kpi.response_time_s;
-                     failed requests (-1) are left out of the percentiles but count against availability
+    response time    per endpoint: p95 of 2xx answers under kpi.response_time_s; failed requests (no answer:
+                     -1, or non-2xx: http.ok 0 at the same time) are left out of the percentiles but count
+                     against availability and the error rate
     error rate       all endpoints: failed requests / all requests, under kpi.error_rate_percent (0 % always meets)
     recovery time    every rollback drill of `nestgate deploy` in the period and every service-down event's
                      time to restoration (next service.up == 1 sample), each under kpi.rollback_s
@@ -103,8 +104,11 @@ def availability(endpoint: str, ok: list[Sample], target: float) -> KpiRow:
                   f"{up} of {len(ok)} requests answered 2xx", percent)
 
 
-def latency(endpoint: str, response: list[Sample]) -> Latency:
-    answered = [s.value for s in response if s.value >= 0]
+def latency(endpoint: str, response: list[Sample], ok: list[Sample]) -> Latency:
+    """Percentiles of 2xx answers only: no answer is -1, and a fast 502 (the http.ok sample taken at
+    the same time is 0) is not a response time the procedure's target is about."""
+    failed_at = {s.ts for s in ok if s.value < 1.0}
+    answered = [s.value for s in response if s.value >= 0 and s.ts not in failed_at]
     if not answered:
         return Latency(endpoint, len(response), 0, None, None, None, None)
     p50, p95, p99 = (nearest_rank(answered, p) for p in PERCENTILES)
@@ -115,12 +119,12 @@ def response_time(lat: Latency, limit_s: float) -> KpiRow:
     goal = f"< {_fmt(limit_s)} s"
     if lat.p95 is None:
         why = "no http.response_s samples in the period" if not lat.requests else (
-            f"none of {lat.requests} requests was answered")
+            f"none of {lat.requests} requests was answered 2xx")
         return KpiRow("response time p95", lat.endpoint, "-", goal, NO_DATA, why)
     verdict = MET if lat.p95 < limit_s else NOT_MET
     return KpiRow("response time p95", lat.endpoint, f"{_fmt(lat.p95)} s", goal, verdict,
                   f"p50 {_fmt(lat.p50 or 0)} s, p99 {_fmt(lat.p99 or 0)} s, max {_fmt(lat.max or 0)} s "
-                  f"over {lat.answered} answered of {lat.requests} requests", lat.p95)
+                  f"over {lat.answered} answered 2xx of {lat.requests} requests", lat.p95)
 
 
 def error_rate(ok_by_endpoint: dict[str, list[Sample]], limit: float) -> KpiRow:
@@ -217,7 +221,7 @@ def compute(history: History, targets: KpiTargets, *, since: float, until: float
     for endpoint in sorted(set(endpoints) | set(ok) | set(resp)):
         report.rows.append(availability(endpoint, ok.get(endpoint, []), targets.availability_percent))
     for endpoint in sorted(set(endpoints) | set(ok) | set(resp)):
-        lat = latency(endpoint, resp.get(endpoint, []))
+        lat = latency(endpoint, resp.get(endpoint, []), ok.get(endpoint, []))
         report.latency.append(lat)
         report.rows.append(response_time(lat, targets.response_time_s))
     report.rows.append(error_rate({e: ok.get(e, []) for e in sorted(set(endpoints) | set(ok))},

@@ -138,8 +138,8 @@ figure { margin: 0 0 1em; } svg { max-width: 100%; height: auto; }
 <td>{{ r.measured }}</td><td>{{ r.target }}</td><td>{{ r.verdict }}</td><td>{{ r.detail }}</td></tr>
 {% endfor %}</table>
 
-<h2>Response time percentiles (answered requests)</h2>
-<table id="latency"><tr><th>Endpoint</th><th>Requests</th><th>Answered</th><th>p50 s</th><th>p95 s</th>
+<h2>Response time percentiles (2xx answers)</h2>
+<table id="latency"><tr><th>Endpoint</th><th>Requests</th><th>Answered 2xx</th><th>p50 s</th><th>p95 s</th>
 <th>p99 s</th><th>max s</th></tr>
 {% for x in report.latency %}<tr><td>{{ x.endpoint }}</td><td>{{ x.requests }}</td><td>{{ x.answered }}</td>
 <td>{{ num(x.p50) }}</td><td>{{ num(x.p95) }}</td><td>{{ num(x.p99) }}</td><td>{{ num(x.max) }}</td></tr>

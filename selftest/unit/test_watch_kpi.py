@@ -125,7 +125,7 @@ def test_an_endpoint_that_never_answered_has_no_response_time(history):
     _sample_http(history, 5, failed=set(range(5)), endpoints=["/health"])
     report = _compute(history, endpoints=["/health"])
     rt = _kpi(report, "response time p95", "/health")
-    assert rt.verdict == NO_DATA and "none of 5 requests was answered" in rt.detail
+    assert rt.verdict == NO_DATA and "none of 5 requests was answered 2xx" in rt.detail
     assert _kpi(report, "availability", "/health").value == 0.0
 
 
@@ -194,3 +194,40 @@ def test_failed_log_and_memory_samples_are_left_out(history):
     assert (mem.mean, mem.peak) == (50.0, 60.0)
     errs = next(e for e in report.errors_per_minute if e.service == "app")
     assert errs.mean == pytest.approx(15.0) and errs.peak == pytest.approx(15.0)  # 30 lines over 2 minutes
+
+
+def test_a_fast_non_2xx_answer_is_not_a_response_time(history):
+    for i in range(10):  # nginx answers 502 in 1 ms while the app is down: not a fast response
+        bad = i >= 5
+        history.add_samples(T0 + i * 30, [Sample("http.ok", "/health", 0.0 if bad else 1.0),
+                                          Sample("http.response_s", "/health", 0.001 if bad else 1.5)])
+    report = _compute(history, endpoints=["/health"])
+    lat = next(x for x in report.latency if x.endpoint == "/health")
+    assert (lat.requests, lat.answered, lat.p50) == (10, 5, 1.5)
+    assert "over 5 answered 2xx of 10 requests" in _kpi(report, "response time p95", "/health").detail
+
+
+@pytest.mark.parametrize("content", [None, b"this is not a database, just text\n" * 40, b""],
+                         ids=["missing", "garbage", "empty"])
+def test_kpi_cli_on_a_missing_or_garbage_history_is_one_line_exit_2(tmp_path, capsys, content):
+    from nestgate.cli import PROJECT_ROOT, main
+
+    path = tmp_path / "history.sqlite"
+    if content is not None:
+        path.write_bytes(content)
+    code = main(["kpi", f"--target-config={PROJECT_ROOT / 'nestgate.toml'}", f"--history={path}",
+                 f"--out={tmp_path / 'kpi.html'}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith(f"nestgate: history {path}"), err
+    assert not (tmp_path / "kpi.html").exists()
+    assert (path.read_bytes() if path.exists() else None) == content  # a reader creates and changes nothing
+
+
+def test_kpi_cli_on_a_bad_since_is_one_line_exit_2(history, tmp_path, capsys):
+    from nestgate.cli import PROJECT_ROOT, main
+
+    code = main(["kpi", f"--target-config={PROJECT_ROOT / 'nestgate.toml'}", f"--history={history.path}",
+                 "--since", "last tuesday", f"--out={tmp_path / 'kpi.html'}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err == ["nestgate: --since 'last tuesday': give a duration (90s, 10m, 1h, 1d) or an ISO "
+                                 "8601 time"], err
