@@ -85,6 +85,17 @@ class UsageWindow:
     def window_s(self) -> float:
         return round(self.rounds[-1].at_s, 2) if self.rounds else 0.0
 
+    def source(self, engine_url: str) -> str:
+        """Where the samples came from, for the evidence: the host's cgroup files, the API, or both."""
+        kinds = {s.source for r in self.rounds for s in r.stats}
+        parts = []
+        if "cgroup" in kinds:
+            parts.append("the engine host's cgroup files (memory.usage_in_bytes/memory.current, memory.stat, "
+                         "cpuacct.usage/cpu.stat; /proc/stat), as the daemon reads them")
+        if "api" in kinds:
+            parts.append(f"GET /containers/{{id}}/stats?stream=false&one-shot=true on {engine_url}")
+        return " and ".join(parts) or "no samples"
+
     def round_seconds(self) -> list[float]:
         """How long each round took: every container sampled at once, so about one API call."""
         return [round(r.duration_s, 3) for r in self.rounds]

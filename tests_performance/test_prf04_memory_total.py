@@ -16,9 +16,8 @@ pytestmark = [pytest.mark.performance, pytest.mark.runtime]
 def test_stack_memory_total_under_limit(usage_window, engine, target_config, evidence):
     target, perf = target_config.model.target, target_config.model.performance
     rounds = len(usage_window.rounds)
-    evidence.source(f"GET /containers/{{id}}/stats?stream=false&one-shot=true on {engine.url}: every running "
-                    f"container of stack {target.stack}, {rounds} rounds {perf.stats_interval_s:g} s apart, "
-                    "each round in parallel")
+    evidence.source(f"{usage_window.source(engine.url)}: every running container of stack {target.stack}, "
+                    f"{rounds} rounds {perf.stats_interval_s:g} s apart, each round over the whole stack at once")
     evidence.limit(total_mib_under=perf.memory_total_limit_mb)
     usage = usage_window.per_container()
     totals = usage_window.totals()

@@ -18,8 +18,8 @@ def test_utilization_under_limits(service, usage_window, engine, target_config, 
     stack, perf = target_config.model.target.stack, target_config.model.performance
     rounds = len(usage_window.rounds)
     window = usage_window.window_s()
-    evidence.source(f"GET /containers/{{id}}/stats?stream=false&one-shot=true on {engine.url}, {rounds} rounds "
-                    f"over {window:g} s, each over the whole stack at once; CPU limit from HostConfig.NanoCpus")
+    evidence.source(f"{usage_window.source(engine.url)}, {rounds} rounds over {window:g} s, each over the whole "
+                    "stack at once; CPU limit from HostConfig.NanoCpus")
     evidence.limit(memory_percent_under=perf.memory_percent_limit, cpu_percent_of_limit_under=perf.cpu_percent_limit)
     usage = [u for u in usage_window.per_container() if u.service == service]
     evidence.measure(window_s=window, round_seconds=usage_window.round_seconds(),

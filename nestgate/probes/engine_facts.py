@@ -50,6 +50,7 @@ class StatsFacts:
     # Cumulative counters, so a caller can take CPU % over its own interval (one-shot samples).
     cpu_total_ns: int = 0  # the container's CPU time
     system_cpu_ns: int = 0  # the host's CPU time (all CPUs)
+    source: str = "api"  # "api" (GET /containers/{id}/stats) or "cgroup" (the host's cgroup files)
 
 
 @dataclass(frozen=True)

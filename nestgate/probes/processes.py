@@ -15,10 +15,9 @@ from pathlib import Path
 
 from nestgate.errors import EvidenceUnavailable
 from nestgate.hardening import ProcessView
+from nestgate.probes.cgroup_stats import CGROUP_ROOT, PROC
 from nestgate.probes.engine import Engine
 from nestgate.probes.engine_facts import ContainerFacts
-
-PROC = Path("/proc")
 
 
 def _status_fields(text: str) -> dict[str, str]:
@@ -49,9 +48,6 @@ def top_pids(engine: Engine, container: ContainerFacts) -> list[int]:
         raise EvidenceUnavailable(f"docker top {container.name} gave no PID column ({titles})")
     col = titles.index("PID")
     return [int(row[col]) for row in raw.get("Processes") or []]
-
-
-CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
 def cgroup_dirs(cgroup_text: str, container_id: str) -> list[Path]:
