@@ -229,7 +229,8 @@ def multiple_services(series: Series, t: Triggers, at: float, level1: list[State
     states = level1 if level1 is not None else level1_states(series, t, at)
     affected: dict[str, list[str]] = {}
     for s in states:
-        if s.active:
+        # a security alert's subject is the monitor that raised it, not a service in trouble
+        if s.active and s.trigger != SECURITY_ALERT:
             affected.setdefault(s.subject, []).append(s.trigger)
     return State(2, MULTIPLE_SERVICES, STACK_SUBJECT, len(affected) >= t.multiple_services,
                  {"measured": len(affected), "threshold": t.multiple_services, "window_s": 0.0, "unit": "services",

@@ -290,7 +290,7 @@ def test_every_level1_detail_names_measured_threshold_window_and_unit(history, t
     for t in range(0, 40, 2):
         history.add_samples(T0 + t, [Sample("service.up", "app", 0), Sample("memory.percent", "app", 99.0),
                                      Sample("log.errors", "app", 5), Sample("auth.failures", "app", 5),
-                                     Sample("security.alerts", "monitor", 1)])
+                                     Sample("security.alerts", "monitor", 1), Sample("service.up", "redis", 0)])
         fired(history, cfg, t)
     events = history.events()
     assert {e.trigger for e in events} >= set(tr.LEVEL1) | {"multiple-services"}
@@ -332,3 +332,9 @@ def test_failed_notifications_are_recorded_and_the_payload_is_redacted(history, 
     assert actions["notify-command"]["ok"] is False and "not found" in actions["notify-command"]["message"]
     stored = history.events()[0]
     assert canary not in repr(stored) and MASK in stored.detail["example"]
+
+
+def test_a_security_alert_does_not_count_its_monitor_as_an_affected_service(history, tmp_path):
+    cfg = config(tmp_path)  # auth failures on app and the monitor's alert about them: one service
+    history.add_samples(T0, [Sample("auth.failures", "app", 25), Sample("security.alerts", "monitor", 1)])
+    assert fired(history, cfg, 0) == [(1, "auth-failures", "app"), (1, "security-alert", "monitor")]
