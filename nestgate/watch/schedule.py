@@ -50,11 +50,10 @@ def due_times(phases: list[Phase], start: float) -> list[float]:
 
 def next_due(phases: list[Phase], start: float, now: float, last_round: float | None) -> float | None:
     """When the next round is due: the earliest due time after the last round (a restarted watcher
-    does not replay missed rounds; a round missed while it was down runs at once). None: schedule over."""
+    does not replay missed rounds; a round missed while it was down runs at once). With no round
+    left, the schedule's end: the watch keeps sampling until then. None: the schedule is over."""
     end = start + sum(p.for_s for p in phases)
     if now >= end:
         return None
     pending = [t for t in due_times(phases, start) if last_round is None or t > last_round]
-    if not pending:
-        return None
-    return max(min(pending), now)
+    return max(min(pending), now) if pending else end

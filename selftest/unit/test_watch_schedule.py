@@ -55,5 +55,7 @@ def test_a_restarted_watcher_runs_one_missed_round_at_once_not_all_of_them():
 def test_the_schedule_ends():
     phases = parse_schedule("5s:20s")
     assert next_due(phases, 0.0, now=20.0, last_round=15.0) is None
-    assert next_due(phases, 0.0, now=16.0, last_round=15.0) is None  # no due time left before the end
+    # no round left before the end: the end itself (the watch keeps sampling until then)
+    assert next_due(phases, 0.0, now=16.0, last_round=15.0) == 20.0
+    assert next_due(parse_schedule("10m:10m"), 0.0, now=15.0, last_round=0.0) == 600.0
     assert next_due(phases, 0.0, now=12.0, last_round=10.0) == 15.0
