@@ -54,6 +54,8 @@ def build(tb: Testbed) -> dict[str, Any]:
         "database": {"password": toml_out.Inline(file="secrets/postgres_password")},
         "redis": {"password": toml_out.Inline(file="secrets/redis_password")},
     }
+    # Watch mode's availability and response-time endpoints, as the reference app serves them.
+    config["watch"] = {"endpoints": ["/health", "/api/health"]}
     for name in state.faults:
         fault = faults.get(name)
         if fault.config is not None:
