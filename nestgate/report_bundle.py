@@ -34,21 +34,27 @@ def stamp(now: dt.datetime | None = None) -> str:
     return (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
 
 
+def unique_dir(parent: Path, base: str) -> Path:
+    """A new, empty directory `<parent>/<base>`, or `<base>-2`, `-3`, ... when runs in the same second
+    took the name: evidence is never written into another run's folder. OSError when unwritable,
+    FileExistsError when a thousand names are taken."""
+    parent.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        path = parent / (base if n == 1 else f"{base}-{n}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"too many directories named {base} in {parent}")
+
+
 def create_bundle_dir(parent: Path, label: str) -> Path:
     """A new, empty directory `<parent>/<timestamp>-<label>`; fails (BundleError) when unwritable."""
-    base = f"{stamp()}-{label}"
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        for n in range(1, 1000):  # concurrent runs in the same second get -2, -3, ...
-            path = parent / (base if n == 1 else f"{base}-{n}")
-            try:
-                path.mkdir()
-                return path
-            except FileExistsError:
-                continue
+        return unique_dir(parent, f"{stamp()}-{label}")
     except OSError as exc:
         raise BundleError(f"cannot write report directory {parent}: {exc.strerror or exc}") from None
-    raise BundleError(f"cannot write report directory {parent}: too many runs named {base}")
 
 
 def prepare_exact_dir(path: Path) -> Path:

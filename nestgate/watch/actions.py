@@ -26,7 +26,7 @@ from nestgate.probes.engine import Engine
 from nestgate.probes.notify import post_json, run_command
 from nestgate.probes.service_actions import diagnostics, force_restart
 from nestgate.redact import REDACTOR
-from nestgate.report_bundle import sha256_file
+from nestgate.report_bundle import sha256_file, unique_dir
 from nestgate.watch.history import Event
 from nestgate.watch.triggers import MEMORY_HIGH, RESTART_ACTION, SERVICE_DOWN
 
@@ -65,16 +65,7 @@ def _safe(text: str) -> str:
 def _incident_dir(cfg: LoadedConfig, event: Event) -> Path:
     stamp = dt.datetime.fromtimestamp(event.ts, dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     parent = cfg.resolve(cfg.model.watch.evidence_dir) / "incidents"
-    base = f"{stamp}-{_safe(event.trigger)}-{_safe(event.subject)}"
-    parent.mkdir(parents=True, exist_ok=True)
-    for n in range(1, 100):  # two events of one trigger and subject in one second
-        path = parent / (base if n == 1 else f"{base}-{n}")
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"{parent / base}: too many captures")
+    return unique_dir(parent, f"{stamp}-{_safe(event.trigger)}-{_safe(event.subject)}")
 
 
 def capture_logs(event: Event, cfg: LoadedConfig, engine: Engine) -> dict[str, Any]:

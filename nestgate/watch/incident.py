@@ -39,6 +39,7 @@ from nestgate.report_bundle import (
     prepare_exact_dir,
     read_json,
     stamp,
+    unique_dir,
     verify_bundle,
     write_tree_manifest,
 )
@@ -59,16 +60,10 @@ def _iso(ts: float) -> str:
 
 def new_bundle_dir(parent: Path) -> Path:
     """`<parent>/incident-<timestamp>`, new and empty; -2, -3, ... when collected twice in a second."""
-    parent.mkdir(parents=True, exist_ok=True)
-    base = f"incident-{stamp()}"
-    for n in range(1, 1000):
-        path = parent / (base if n == 1 else f"{base}-{n}")
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
-    raise NestgateError(f"cannot create an incident bundle under {parent}: too many named {base}")
+    try:
+        return unique_dir(parent, f"incident-{stamp()}")
+    except OSError as exc:
+        raise NestgateError(f"cannot create an incident bundle under {parent}: {exc.strerror or exc}") from None
 
 
 @dataclass
