@@ -172,6 +172,8 @@ class Watcher:
             history.close()
         if self.stop_reason == "SIGINT":
             return EXIT_SIGINT
+        if self.stop_reason == "SIGTERM":  # a service manager's stop is a clean stop, --once or not
+            return EXIT_OK
         if self.options.once:
             return EXIT_OK if last_verdict == "GO" else EXIT_ROUND_FAILED
         return EXIT_OK
