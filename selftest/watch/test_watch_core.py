@@ -132,7 +132,7 @@ def failed_login(base_url: str, username: str) -> None:
 def test_a_short_watch_records_every_signal_and_rounds_with_evidence(watch_config, tmp_path):
     config = watch_config()
     history = tmp_path / "history.sqlite"
-    proc = run(config, "--schedule", "5s:20s", "--sample-every", "2", timeout=300)
+    proc = run(config, "--schedule", "5s:45s", "--sample-every", "2", timeout=400)  # 2+ rounds when slow
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
 
@@ -142,7 +142,7 @@ def test_a_short_watch_records_every_signal_and_rounds_with_evidence(watch_confi
     expected |= {("security.alerts", "monitor")}
     assert expected <= got, f"missing: {sorted(expected - got)}"
     n_samples = len({ts for _, ts, *_ in samples_of(history)})
-    assert n_samples >= 5, f"only {n_samples} samples in a 20 s watch sampling every 2 s"
+    assert n_samples >= 10, f"only {n_samples} samples in a 45 s watch sampling every 2 s"
     up = {subj: v for _, _, s, subj, v, _ in samples_of(history) if s == "service.up"}
     assert up == dict.fromkeys(SERVICES, 1.0), up  # the clean stack: every service up in the last sample
 
@@ -193,11 +193,12 @@ def test_b_sigterm_keeps_the_history_and_a_restart_appends_without_recounting(wa
     try:
         wait_for("3 more samples", lambda: len({r[1] for r in samples_of(history)}) >= len(
             {r[1] for r in first_rows}) + 3, 120, proc)
-        code = stop(proc)
+        code = stop(proc, signal.SIGINT)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert code == 0
+    assert code == 130  # SIGINT: stopped cleanly, exit 130
+    assert meta(history, "watch_stopped")["reason"] == "SIGINT"
     rows = samples_of(history)
     assert rows[:len(first_rows)] == first_rows, "rows of the first run changed"
     assert len(rows) > len(first_rows)
