@@ -298,3 +298,14 @@ def test_a_bad_config_is_one_line_and_exit_2(tmp_path):
     bad.write_text('[watch]\nschedule = "every now and then"\n')
     proc = subprocess.run(_argv(bad), cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "watch.schedule" in proc.stderr, proc.stderr
+
+
+# -- a round that runs too long -----------------------------------------------------------------
+def test_a_round_over_its_timeout_is_killed_and_recorded_failed(watch_config, tmp_path):
+    config = watch_config(watch={"controls": ["INF-06"], "round_timeout_s": 1.0})
+    proc = run(config, "--once", timeout=300)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr
+    history = tmp_path / "history.sqlite"
+    [(exit_code, verdict)] = query(history, "SELECT exit_code, verdict FROM runs")
+    assert exit_code == -signal.SIGKILL and verdict.startswith("NO-GO: timed out after 1 s (killed)"), verdict
+    assert query(history, "SELECT control, outcome FROM results") == [("INF-06", "error")]
