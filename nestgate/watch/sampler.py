@@ -56,7 +56,9 @@ class Probes:
         watch = cfg.model.watch
         return cls(engine=Engine(t.docker_host, t.call_timeout_s, t.stack, t.orchestrator),
                    http=Http(t.base_url, watch.endpoint_timeout_s),
-                   monitor=Http(mon.base_url or t.base_url, t.call_timeout_s))
+                   # The endpoint timeout, not the engine's: behind nginx a stopped monitor is a
+                   # connect that hangs, and a 15 s wait would delay every trigger by as much.
+                   monitor=Http(mon.base_url or t.base_url, watch.endpoint_timeout_s))
 
 
 @dataclass
