@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ import tomli_w
 from nestgate.config import load_config
 from nestgate.report_bundle import verify_bundle
 from selftest.gaterun import ROOT
+from selftest.watch.history_read import query
 
 SERVICES = ["app", "monitor", "nginx", "postgres", "redis"]
 ENDPOINTS = ["/health", "/api/health"]
@@ -80,19 +80,6 @@ def run(config: Path, *args: str, env: dict[str, str] | None = None,
         timeout: float = 400) -> subprocess.CompletedProcess:
     return subprocess.run(_argv(config, *args), cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})}, check=False)
-
-
-def query(history: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    """Read-only, beside a running watcher (WAL: readers never block it)."""
-    if not history.exists():
-        return []
-    db = sqlite3.connect(f"file:{history}?mode=ro", uri=True, timeout=10)
-    try:
-        return db.execute(sql, params).fetchall()
-    except sqlite3.OperationalError:  # tables not created yet
-        return []
-    finally:
-        db.close()
 
 
 def wait_for(what: str, check: Callable[[], bool], timeout_s: float, proc: subprocess.Popen | None = None) -> None:

@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -34,6 +33,7 @@ from nestgate.config import load_config
 from nestgate.redact import MASK
 from nestgate.watch.actions import verify_capture
 from selftest.gaterun import ROOT
+from selftest.watch.history_read import query
 
 EVERY_S = 2.0
 TRIGGERS = {"service_down_s": 6.0, "memory_for_s": 6.0, "errors_window_s": 10.0, "auth_window_s": 30.0,
@@ -64,16 +64,7 @@ class Watch:
         self.proc: subprocess.Popen[str] | None = None
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        """Read-only beside the running watcher (WAL: readers never block it)."""
-        if not self.history.exists():
-            return []
-        db = sqlite3.connect(f"file:{self.history}?mode=ro", uri=True, timeout=10)
-        try:
-            return db.execute(sql, params).fetchall()
-        except sqlite3.OperationalError:  # tables not created yet
-            return []
-        finally:
-            db.close()
+        return query(self.history, sql, params)
 
     def samples(self, signal_name: str, subject: str) -> list[tuple[float, float]]:
         return self.query("SELECT ts, value FROM samples WHERE signal=? AND subject=? ORDER BY ts, id",
