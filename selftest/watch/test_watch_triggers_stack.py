@@ -188,14 +188,21 @@ def test_stopped_service_fires_after_its_window_restart_runs_and_level2_when_it_
 
 
 # -- (2) memory hog ----------------------------------------------------------------------------------------
-def test_memory_hog_fires_memory_high_for_monitor(testbed, tmp_path):
+def fault_fires(testbed, tmp_path, fault: str, trigger: str, subject: str) -> tuple[Watch, dict]:
+    """Watch the stack, apply one seeded fault, wait for the trigger's first event; the stack is
+    restored whatever happens."""
     config = write_config(testbed, tmp_path)
     try:
         with watching(config, tmp_path) as w:
-            testbed.up(faults=["memory-hog"])
-            event = w.wait_for("memory-high for monitor", lambda: w.events("memory-high", "monitor"), 180)[0]
+            testbed.up(faults=[fault])
+            event = w.wait_for(f"{trigger} for {subject}", lambda: w.events(trigger, subject), 180)[0]
     finally:
         testbed.up()
+    return w, event
+
+
+def test_memory_hog_fires_memory_high_for_monitor(testbed, tmp_path):
+    w, event = fault_fires(testbed, tmp_path, "memory-hog", "memory-high", "monitor")
     limit = TRIGGERS.get("memory_percent", 80.0)
     assert event["detail"]["measured"] > limit and event["detail"]["threshold"] == limit
     assert_fired_when_window_elapsed(event, w.samples("memory.percent", "monitor"), lambda v: v > limit,
@@ -209,13 +216,7 @@ def windowed(samples: list[tuple[float, float]], at: float, window: float) -> fl
 
 
 def test_error_burst_fires_error_rate_for_app(testbed, tmp_path):
-    config = write_config(testbed, tmp_path)
-    try:
-        with watching(config, tmp_path) as w:
-            testbed.up(faults=["error-burst"])
-            event = w.wait_for("error-rate for app", lambda: w.events("error-rate", "app"), 180)[0]
-    finally:
-        testbed.up()
+    w, event = fault_fires(testbed, tmp_path, "error-burst", "error-rate", "app")
     window, limit = TRIGGERS["errors_window_s"], 10.0
     errors = w.samples("log.errors", "app")
     count = windowed(errors, event["ts"], window)
