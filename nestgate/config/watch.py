@@ -32,8 +32,11 @@ class Triggers(Strict):
     restart_grace_s: float = Field(120.0, gt=0)         # a restarted service not back up after this
     multiple_services: int = Field(2, ge=2)             # this many services with a Level 1 trigger at once
     degradation_percent: float = Field(50.0, gt=0)      # response time above baseline by more than this
-    degradation_for_s: float = Field(0.0, ge=0)         # ...sustained this long (0: one sample)
-    baseline_samples: int = Field(3, ge=1)              # baseline: median of the first N samples per endpoint
+    degradation_for_s: float = Field(60.0, ge=0)        # ...sustained this long (0: one sample)
+    # Answers this fast are never "degraded": at millisecond scale +50 % is jitter, and a clean
+    # stack fired Level 2 every few samples (151 events in 7 minutes, sampling every second).
+    degradation_min_s: float = Field(0.2, ge=0)
+    baseline_samples: int = Field(5, ge=1)              # baseline: median of the first N samples per endpoint
 
 
 class Actions(Strict):

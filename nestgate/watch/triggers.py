@@ -245,13 +245,14 @@ def response_degraded(series: Series, t: Triggers, endpoint: str, at: float, bas
         return (v - baseline_s) / baseline_s * 100.0
 
     def bad(v: float) -> bool:  # no answer (-1) is worse than any slow answer
-        return v < 0 or percent(v) > t.degradation_percent
+        return v < 0 or (v > t.degradation_min_s and percent(v) > t.degradation_percent)
 
     return _run_state(series, RESPONSE_DEGRADED, 2, "http.response_s", endpoint, at, t.degradation_for_s, bad,
-                      f"deg>{t.degradation_percent}@{baseline_s}",
+                      f"deg>{t.degradation_percent}@{baseline_s}>{t.degradation_min_s}",
                       lambda v, held: {"measured": round(percent(v), 1) if v >= 0 else None,
                                        "response_s": v if v >= 0 else None, "baseline_s": baseline_s,
                                        "threshold": t.degradation_percent, "window_s": t.degradation_for_s,
+                                       "floor_s": t.degradation_min_s,
                                        "unit": "% over baseline", "no_answer": v < 0, "held_s": round(held, 1)})
 
 

@@ -105,5 +105,5 @@ def test_compose_text_without_secrets_and_with_an_odd_shape():
         declared_secrets("secrets:\n\n  x: 5\n")
     with pytest.raises(ComposeTextError, match="line 2: the top-level secrets table is not a mapping"):
         declared_secrets("secrets:\n  - x\n")
-    with pytest.raises(ComposeTextError, match="line 3: not valid YAML: .*node content"):
+    with pytest.raises(ComposeTextError, match=r"line 3: not valid YAML: .*node content"):
         declared_secrets("secrets:\n  x: [\n")

@@ -236,7 +236,7 @@ def _http(h: History, t: float, endpoint: str, seconds: float, ok: bool = True) 
 
 
 def test_baseline_is_the_median_of_the_first_answered_samples_and_survives_a_restart(tmp_path):
-    cfg = config(tmp_path, baseline_samples=3, degradation_percent=50)
+    cfg = config(tmp_path, baseline_samples=3, degradation_percent=50, degradation_for_s=0)
     h = History(tmp_path / "history.sqlite")
     h.set_meta("watch_start", T0 + 1)
     _http(h, 0, "/health", 9.0)            # before the watch started
@@ -263,6 +263,20 @@ def test_baseline_is_the_median_of_the_first_answered_samples_and_survives_a_res
     fired(h, cfg, 16)
     assert fired(h, cfg, 18) == [(2, "response-degraded", "/health")]  # no answer is degraded
     h.close()
+
+
+def test_millisecond_jitter_under_the_floor_is_never_degraded(history, tmp_path):
+    cfg = config(tmp_path, baseline_samples=1, degradation_for_s=0)  # floor: 0.2 s (default)
+    _http(history, 0, "/health", 0.005)
+    fired(history, cfg, 0)
+    got = []
+    for t, s in [(2, 0.015), (4, 0.19), (6, 0.012)]:  # +200 % .. +3700 %, all under the floor
+        _http(history, t, "/health", s)
+        got += fired(history, cfg, t)
+    assert got == []
+    _http(history, 8, "/health", 0.25)  # over the floor and over +50 %
+    assert fired(history, cfg, 8) == [(2, "response-degraded", "/health")]
+    assert history.events(trigger="response-degraded")[0].detail["floor_s"] == 0.2
 
 
 def test_no_degradation_trigger_before_a_baseline_exists(history, tmp_path):
