@@ -22,3 +22,8 @@ class EngineUnreachable(EvidenceUnavailable):
 
 class ComposeRejected(EvidenceUnavailable):
     """The Compose CLI refused the compose file; the message is Compose's own."""
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (library messages carry newlines); its type if empty."""
+    return " ".join(str(exc).split()) or type(exc).__name__

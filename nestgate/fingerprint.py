@@ -14,7 +14,7 @@ import pytest
 
 import nestgate
 from nestgate.config import LoadedConfig
-from nestgate.errors import NestgateError
+from nestgate.errors import NestgateError, one_line
 from nestgate.probes.command import run
 from nestgate.probes.engine import Engine
 
@@ -23,7 +23,7 @@ FINGERPRINT_TIMEOUT_S = 5.0
 
 
 def _unavailable(exc: BaseException) -> str:
-    return f"unavailable: {' '.join(str(exc).split())[:300]}"
+    return f"unavailable: {one_line(exc)[:300]}"
 
 
 def compose_hashes(cfg: LoadedConfig) -> dict[str, str]:

@@ -18,7 +18,7 @@ import docker
 import docker.errors
 import requests
 
-from nestgate.errors import EngineUnreachable, EvidenceUnavailable
+from nestgate.errors import EngineUnreachable, EvidenceUnavailable, one_line
 from nestgate.probes import cgroup_stats
 from nestgate.probes.engine_facts import (
     ContainerFacts,
@@ -38,10 +38,6 @@ DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 PARALLEL_CALLS = 32
 
 _UNREACHABLE = (docker.errors.DockerException, requests.exceptions.RequestException, OSError)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 class Engine:
@@ -67,7 +63,7 @@ class Engine:
                     )
                 except _UNREACHABLE as exc:
                     raise EngineUnreachable(
-                        f"Docker engine unreachable at {self.url}: {_one_line(exc)}"
+                        f"Docker engine unreachable at {self.url}: {one_line(exc)}"
                     ) from None
             return self._client.api
 
@@ -81,7 +77,7 @@ class Engine:
             raise
         except _UNREACHABLE as exc:
             raise EngineUnreachable(
-                f"Docker engine unreachable at {self.url} ({what}): {_one_line(exc)}"
+                f"Docker engine unreachable at {self.url} ({what}): {one_line(exc)}"
             ) from None
 
     # -- daemon and swarm ----------------------------------------------------------------
@@ -223,7 +219,7 @@ class Engine:
         except docker.errors.NotFound:
             return []  # removed since it was listed: its logs went with it
         except docker.errors.APIError as exc:
-            raise EvidenceUnavailable(f"logs of container {container.name}: {_one_line(exc)}") from None
+            raise EvidenceUnavailable(f"logs of container {container.name}: {one_line(exc)}") from None
         return log_lines_from_raw(raw, container)
 
     # -- stats ---------------------------------------------------------------------------
@@ -255,7 +251,7 @@ class Engine:
             try:
                 stats = self._stats_round(containers)
             except docker.errors.APIError as exc:
-                raise EvidenceUnavailable(f"docker stats refused: {_one_line(exc)}") from None
+                raise EvidenceUnavailable(f"docker stats refused: {one_line(exc)}") from None
             out.append(StatsRound(at_s=started - first, duration_s=time.monotonic() - started, stats=stats))
         return out
 

@@ -11,7 +11,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from nestgate.errors import EvidenceUnavailable
+from nestgate.errors import EvidenceUnavailable, one_line
 
 # Retries cover a connection refused while a proxy restarts; a slow answer is never retried,
 # since a timing control must see it.
@@ -62,7 +62,7 @@ class Http:
         except requests.exceptions.Timeout:
             raise EvidenceUnavailable(f"{method} {url}: no answer within {timeout:g} s") from None
         except requests.exceptions.RequestException as exc:
-            reason = " ".join(str(exc).split())
+            reason = one_line(exc)
             raise EvidenceUnavailable(f"{method} {url}: unreachable: {reason}") from None
         return HttpResult(
             method=method,

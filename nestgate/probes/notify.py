@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import requests
 
-from nestgate.errors import EvidenceUnavailable
+from nestgate.errors import EvidenceUnavailable, one_line
 from nestgate.probes.command import run
 
 
@@ -27,7 +27,7 @@ def post_json(url: str, body: str, timeout_s: float) -> Delivery:
     except requests.exceptions.Timeout:
         return Delivery(False, f"no answer within {timeout_s:g} s", timeout_s)
     except requests.exceptions.RequestException as exc:
-        return Delivery(False, f"unreachable: {' '.join(str(exc).split())}", 0.0)
+        return Delivery(False, f"unreachable: {one_line(exc)}", 0.0)
     elapsed = resp.elapsed.total_seconds()
     if not 200 <= resp.status_code < 300:
         return Delivery(False, f"HTTP {resp.status_code}", elapsed)

@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from nestgate.errors import EvidenceUnavailable
+from nestgate.errors import EvidenceUnavailable, one_line
 
 
 @dataclass(frozen=True)
@@ -35,5 +35,5 @@ def query(endpoint: PgEndpoint, sql: str, timeout_s: float, params: tuple[Any, .
         ) as conn:
             return list(conn.execute(sql, params).fetchall())
     except psycopg.Error as exc:
-        reason = " ".join(str(exc).split())
+        reason = one_line(exc)
         raise EvidenceUnavailable(f"PostgreSQL at {endpoint.describe()}: {reason}") from None

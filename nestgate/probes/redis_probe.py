@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis
 
-from nestgate.errors import EvidenceUnavailable
+from nestgate.errors import EvidenceUnavailable, one_line
 
 
 def ping(host: str, port: int, password: str | None, timeout_s: float) -> bool:
@@ -13,6 +13,6 @@ def ping(host: str, port: int, password: str | None, timeout_s: float) -> bool:
     try:
         return bool(client.ping())
     except redis.RedisError as exc:
-        raise EvidenceUnavailable(f"Redis at {host}:{port}: {' '.join(str(exc).split())}") from None
+        raise EvidenceUnavailable(f"Redis at {host}:{port}: {one_line(exc)}") from None
     finally:
         client.close()

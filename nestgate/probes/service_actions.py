@@ -10,7 +10,7 @@ from typing import Any
 
 import docker.errors
 
-from nestgate.errors import EvidenceUnavailable
+from nestgate.errors import EvidenceUnavailable, one_line
 from nestgate.probes.engine import Engine
 from nestgate.probes.engine_facts import LogLine
 
@@ -44,7 +44,7 @@ def force_restart(engine: Engine, service: str) -> RestartResult:
     except docker.errors.NotFound:
         return RestartResult(False, f"service {name} not found", how)
     except (docker.errors.APIError, EvidenceUnavailable, KeyError, TypeError, ValueError) as exc:
-        return RestartResult(False, f"{name}: {' '.join(str(exc).split())}", how)
+        return RestartResult(False, f"{name}: {one_line(exc)}", how)
     return RestartResult(True, f"{name}: force update {template['ForceUpdate']} accepted", how)
 
 
@@ -57,7 +57,7 @@ def _restart_containers(engine: Engine, service: str) -> RestartResult:
         for c in mine:
             engine.call("container restart", lambda api, cid=c.id: api.restart(cid, timeout=10))
     except (docker.errors.APIError, EvidenceUnavailable) as exc:
-        return RestartResult(False, f"{service}: {' '.join(str(exc).split())}", how)
+        return RestartResult(False, f"{service}: {one_line(exc)}", how)
     return RestartResult(True, f"{service}: {len(mine)} container(s) restarted", how)
 
 
@@ -80,11 +80,11 @@ def diagnostics(engine: Engine, service: str, since: float) -> Diagnostics:
             out.service_inspect = engine.call("service inspect",
                                               lambda api: api.inspect_service(_full_name(engine, service)))
         except (docker.errors.APIError, EvidenceUnavailable) as exc:
-            out.errors.append(f"service inspect: {' '.join(str(exc).split())}")
+            out.errors.append(f"service inspect: {one_line(exc)}")
     try:
         mine = [c for c in engine.containers_now() if c.service == service]
     except (docker.errors.APIError, EvidenceUnavailable) as exc:
-        out.errors.append(f"container ls: {' '.join(str(exc).split())}")
+        out.errors.append(f"container ls: {one_line(exc)}")
         return out
     if not mine:
         out.errors.append(f"no container of service {service} (running or stopped)")
@@ -95,6 +95,6 @@ def diagnostics(engine: Engine, service: str, since: float) -> Diagnostics:
         except docker.errors.NotFound:
             out.errors.append(f"container {c.name}: removed while reading")
         except (docker.errors.APIError, EvidenceUnavailable) as exc:
-            out.errors.append(f"container {c.name}: {' '.join(str(exc).split())}")
+            out.errors.append(f"container {c.name}: {one_line(exc)}")
     out.logs.sort(key=lambda line: line.timestamp)
     return out

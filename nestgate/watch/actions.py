@@ -22,18 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from nestgate.config import LoadedConfig
+from nestgate.errors import one_line
 from nestgate.probes.engine import Engine
 from nestgate.probes.notify import post_json, run_command
 from nestgate.probes.service_actions import diagnostics, force_restart
 from nestgate.redact import REDACTOR
-from nestgate.report_bundle import sha256_file, unique_dir
+from nestgate.report_bundle import unique_dir, write_tree_manifest
 from nestgate.watch.history import Event
 from nestgate.watch.triggers import MEMORY_HIGH, RESTART_ACTION, SERVICE_DOWN
 
 RESTARTABLE = {SERVICE_DOWN, MEMORY_HIGH}
 CAPTURE_FORMAT = "nestgate-incident-capture/1"
 NOTIFY_FORMAT = "nestgate-watch-event/1"
-MANIFEST = "manifest.json"
 
 
 def _engine(cfg: LoadedConfig) -> Engine:
@@ -47,7 +47,7 @@ def _guarded(name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     try:
         record = fn()
     except Exception as exc:  # any failure of an action is recorded, never raised into the loop
-        record = {"ok": False, "error": f"{type(exc).__name__}: {' '.join(str(exc).split())}"}
+        record = {"ok": False, "error": f"{type(exc).__name__}: {one_line(exc)}"}
     return REDACTOR.scrub_any({"action": name, "ts": started, **record})
 
 
@@ -82,26 +82,13 @@ def capture_logs(event: Event, cfg: LoadedConfig, engine: Engine) -> dict[str, A
     }
     for name, text in files.items():
         (folder / name).write_text(REDACTOR.scrub(text), encoding="utf-8")
-    manifest = {"format": CAPTURE_FORMAT, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "service": event.subject, "logs_since": since, "log_lines": len(diag.logs),
-                "containers": len(diag.containers), "errors": diag.errors,
-                "files": {name: {"sha256": sha256_file(folder / name), "bytes": (folder / name).stat().st_size}
-                          for name in files}}
-    (folder / MANIFEST).write_text(REDACTOR.scrub(json.dumps(manifest, indent=2)) + "\n", encoding="utf-8")
+    write_tree_manifest(folder, CAPTURE_FORMAT, service=event.subject, logs_since=since,
+                        log_lines=len(diag.logs), containers=len(diag.containers),
+                        errors=[REDACTOR.scrub(e) for e in diag.errors])
     # Partial evidence is still written, but the record says it is partial.
     ok = not diag.errors and (diag.service_inspect is not None or engine.orchestrator != "swarm")
     return {"service": event.subject, "ok": ok, "path": str(folder), "log_lines": len(diag.logs),
             "containers": len(diag.containers), **({"errors": diag.errors} if diag.errors else {})}
-
-
-def verify_capture(folder: Path) -> dict[str, Any]:
-    """The manifest, after checking every file's SHA-256 against it (ValueError names a mismatch)."""
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    for name, meta in manifest["files"].items():
-        actual = sha256_file(folder / name)
-        if actual != meta["sha256"]:
-            raise ValueError(f"{folder / name}: SHA-256 {actual} does not match the manifest {meta['sha256']}")
-    return manifest
 
 
 # -- notify --------------------------------------------------------------------------------------

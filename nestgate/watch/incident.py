@@ -31,7 +31,7 @@ import docker.errors
 
 import nestgate
 from nestgate.config import LoadedConfig, config_path, load_config
-from nestgate.errors import EvidenceUnavailable, NestgateError
+from nestgate.errors import EvidenceUnavailable, NestgateError, one_line
 from nestgate.probes.engine import Engine
 from nestgate.redact import REDACTOR, register_config_secrets
 from nestgate.report_bundle import (
@@ -186,7 +186,7 @@ def collect(cfg: LoadedConfig, since: float, out: Path | None, reports: Path, no
     try:
         collect_engine(engine, list(t.services), c)
     except (EvidenceUnavailable, docker.errors.APIError) as exc:
-        c.not_collected.append(f"engine: {' '.join(str(exc).split())}")
+        c.not_collected.append(f"engine: {one_line(exc)}")
     collect_gate([reports, evidence_dir / "rounds"], c)
     collect_history(cfg.resolve(cfg.model.watch.history), c)
     c.write_json("summary.json", {

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nestgate.config import LoadedConfig
-from nestgate.errors import NestgateError
+from nestgate.errors import NestgateError, one_line
 from nestgate.log_rate import matching
 from nestgate.probes.engine import Engine
 from nestgate.probes.engine_facts import ContainerFacts, LogLine, ServiceState, StatsFacts
@@ -38,7 +38,7 @@ FINAL_STATES = ("exited", "dead")  # a container in these states logs nothing mo
 
 def reason(exc: BaseException) -> str:
     """One line for a failed probe; an unexpected exception keeps its type so a bug is visible."""
-    text = " ".join(str(exc).split())
+    text = one_line(exc)
     return REDACTOR.scrub(text if isinstance(exc, NestgateError) else f"{type(exc).__name__}: {text}")
 
 

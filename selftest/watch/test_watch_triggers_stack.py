@@ -31,7 +31,7 @@ import tomli_w
 
 from nestgate.config import load_config
 from nestgate.redact import MASK
-from nestgate.watch.actions import verify_capture
+from nestgate.report_bundle import verify_tree_manifest
 from selftest.gaterun import ROOT
 from selftest.watch.history_read import query
 
@@ -303,7 +303,7 @@ def test_auth_burst_fires_auth_failures_and_security_alert_with_notifications_an
     capture = next(a for a in auth["actions"] if a["action"] == "capture-logs")
     assert capture["ok"] is True, capture
     bundle = Path(capture["path"])
-    manifest = verify_capture(bundle)
+    manifest = verify_tree_manifest(bundle)
     assert set(manifest["files"]) == {"event.json", "logs.txt", "inspect.json"}
     logs = (bundle / "logs.txt").read_text()
     assert logs.count("authentication failed") >= 40 and MASK in logs
