@@ -12,7 +12,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _controls(args: argparse.Namespace) -> int:
-    from nestgate.controls_table import implemented, markdown
+    from nestgate.gate.controls_table import implemented, markdown
 
     config = Path(args.target_config) if args.target_config else None
     print(markdown(implemented(PROJECT_ROOT, config)))

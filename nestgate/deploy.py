@@ -4,7 +4,7 @@
                     [--rollback "docker service rollback ..."] -- docker stack deploy -c ... medianest
 
 1. The selected gates run in a pytest subprocess that writes its evidence bundle. DEPLOY_CMD runs
-   only when that run fully passed (see nestgate.gate_check): no failure, no error, no unwaived
+   only when that run fully passed (see nestgate.gate.run_check): no failure, no error, no unwaived
    skip, a control per selected gate, pytest exit 0, the bundle written and its hashes verified.
 2. DEPLOY_CMD runs as given (no shell).
 3. The post-deploy gate (default: the infra health controls INF-04 and INF-06) is retried until it
@@ -44,11 +44,11 @@ from typing import Any
 from nestgate.catalog import CONTROLS, GATES
 from nestgate.config import LoadedConfig, config_path, load_config
 from nestgate.errors import NestgateError
-from nestgate.evidence import Evidence
-from nestgate.gate_check import gate_run_problems
+from nestgate.gate.bundle import create_bundle_dir, read_json, sha256_file
+from nestgate.gate.evidence import Evidence
+from nestgate.gate.run_check import gate_run_problems
+from nestgate.gate.waivers import load_waivers
 from nestgate.redact import REDACTOR, register_config_secrets
-from nestgate.report_bundle import create_bundle_dir, read_json, sha256_file
-from nestgate.waivers import load_waivers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEPLOYED, USAGE, REFUSED, DEPLOY_FAILED, ROLLED_BACK, ROLLBACK_FAILED, NO_ROLLBACK, INTERRUPTED = (

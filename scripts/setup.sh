@@ -40,5 +40,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 log "installing nestgate into .venv"
 .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' || true
-.venv/bin/python -c 'import nestgate.plugin' || { log "nestgate did not install"; exit 1; }
+.venv/bin/python -c 'import nestgate.gate.plugin' || { log "nestgate did not install"; exit 1; }
 log "ready: $(docker version --format 'engine {{.Server.Version}}'), swarm active, .venv ok"

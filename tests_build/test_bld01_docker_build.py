@@ -12,8 +12,8 @@ import time
 import pytest
 
 from nestgate.config.build import BACKSTOP_S
+from nestgate.drills.builder import BuildRequest, build_all, remove_built, unsupported_keys
 from nestgate.errors import EvidenceUnavailable
-from nestgate.probes.builder import BuildRequest, build_all, remove_built, unsupported_keys
 
 # The config's own timeouts bound this control (images.timeout_s, command_timeout_s); the
 # suite-wide pytest-timeout (300 s) would cut a real MediaNest build short, so it only backstops.

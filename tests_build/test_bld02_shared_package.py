@@ -8,9 +8,9 @@ that points at sources, is not the built output.
 
 import pytest
 
-from nestgate.params import each_shared_consumer
+from nestgate.gate.params import each_shared_consumer
 from nestgate.probes.node import resolve
-from nestgate.shared_resolution import resolution_problems
+from nestgate.rules.bld02_shared_package import resolution_problems
 
 pytestmark = [pytest.mark.build, pytest.mark.declared]
 

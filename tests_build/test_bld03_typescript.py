@@ -8,9 +8,9 @@ error blocks, whatever the exit status says.
 import pytest
 
 from nestgate.config.build import BACKSTOP_S
-from nestgate.npm_output import missing_script
 from nestgate.probes.node import run_tool, undefined_script
-from nestgate.tsc_output import parse_errors
+from nestgate.probes.readers.npm_output import missing_script
+from nestgate.probes.readers.tsc_output import parse_errors
 
 # The config's own timeouts bound this control (images.timeout_s, command_timeout_s); the
 # suite-wide pytest-timeout (300 s) would cut a real MediaNest build short, so it only backstops.

@@ -8,8 +8,8 @@ when a script calls another one), not with npm's noise.
 import pytest
 
 from nestgate.config.build import BACKSTOP_S
-from nestgate.npm_output import missing_script, runner_summary
 from nestgate.probes.node import run_tool, undefined_script
+from nestgate.probes.readers.npm_output import missing_script, runner_summary
 
 # The config's own timeouts bound this control (images.timeout_s, command_timeout_s); the
 # suite-wide pytest-timeout (300 s) would cut a real MediaNest build short, so it only backstops.

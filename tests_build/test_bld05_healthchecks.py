@@ -12,9 +12,10 @@ import datetime as dt
 import pytest
 
 from nestgate.errors import EvidenceUnavailable
-from nestgate.health_timing import DeclaredCheck, compose_check, declared_problem, image_check
-from nestgate.params import each_service
+from nestgate.gate.params import each_service
 from nestgate.probes.health import current, healthy_after, image_healthcheck, wait_while_starting
+from nestgate.probes.readers.health_log import DeclaredCheck, compose_check, image_check
+from nestgate.rules.bld05_healthchecks import declared_problem
 
 pytestmark = [pytest.mark.build]
 

@@ -10,7 +10,7 @@ import pytest
 
 from nestgate.probes.compose import compose
 from nestgate.probes.stack_cli import stack_config
-from nestgate.swarm_compat import IGNORED, REJECTED, SOURCE, findings
+from nestgate.rules.bld06_compose_config import IGNORED, REJECTED, SOURCE, findings
 
 pytestmark = [pytest.mark.build, pytest.mark.declared]
 

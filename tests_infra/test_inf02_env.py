@@ -10,8 +10,10 @@ variable and the kind of problem, never the value.
 
 import pytest
 
-from nestgate.env_check import compose_environment, env_list_to_dict, problems, required_names
-from nestgate.params import each_env_service
+from nestgate.gate.params import each_env_service
+from nestgate.probes.env_file import required_names
+from nestgate.probes.readers.inspect import env_list_to_dict
+from nestgate.rules.inf02_env import compose_environment, problems
 
 pytestmark = pytest.mark.infra
 

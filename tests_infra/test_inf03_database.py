@@ -11,10 +11,10 @@ in its health JSON.
 
 import pytest
 
-from nestgate.health_report import MISSING, is_healthy, json_at, status_of
-from nestgate.params import each_app_report
+from nestgate.gate.params import each_app_report
 from nestgate.probes.credentials import read_secret
 from nestgate.probes.data_clients import PgSession, redis_ping
+from nestgate.rules.inf03_database import MISSING, is_healthy, json_at, status_of
 
 pytestmark = [pytest.mark.infra, pytest.mark.runtime]
 

@@ -11,8 +11,8 @@ import time
 import pytest
 
 from nestgate.errors import EvidenceUnavailable
-from nestgate.health_report import is_healthy, status_of
-from nestgate.params import each_health_endpoint
+from nestgate.gate.params import each_health_endpoint
+from nestgate.rules.inf03_database import is_healthy, status_of
 
 pytestmark = [pytest.mark.infra, pytest.mark.runtime]
 

@@ -8,10 +8,10 @@ and rows compared. How the drill runs is described in nestgate/probes/backup.py.
 
 import pytest
 
-from nestgate.backup_drill import compare, unreadable_object
-from nestgate.probes.backup import run_drill
+from nestgate.drills.backup import run_drill
 from nestgate.probes.credentials import read_secret
 from nestgate.probes.data_clients import PgSession
+from nestgate.rules.inf05_backup import compare, unreadable_object
 
 pytestmark = [pytest.mark.infra, pytest.mark.runtime]
 

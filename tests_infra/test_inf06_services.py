@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from nestgate.params import each_service
-from nestgate.replicas import describe, failures_since, not_running, running
+from nestgate.gate.params import each_service
+from nestgate.rules.inf06_services import describe, failures_since, not_running, running
 
 pytestmark = pytest.mark.infra
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from nestgate.log_rate import SPAN_S, average_per_minute, busiest_sources, matching, peak
+from nestgate.rules.inf07_errors import SPAN_S, average_per_minute, busiest_sources, matching, peak
 
 pytestmark = [pytest.mark.infra, pytest.mark.runtime]
 

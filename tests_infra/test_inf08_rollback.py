@@ -9,7 +9,8 @@ spec, only the record can. The rollback drill time belongs to the deploy wrapper
 
 import pytest
 
-from nestgate.rollback_record import problem, read_record
+from nestgate.probes.rollback_record import read_record
+from nestgate.rules.inf08_rollback import problem
 
 pytestmark = [pytest.mark.infra, pytest.mark.runtime]
 

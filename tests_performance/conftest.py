@@ -2,7 +2,7 @@
 
 import pytest
 
-from nestgate.utilization import UsageWindow
+from nestgate.rules.prf06_utilization import UsageWindow
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,14 @@
 """PRF-01 — Bundle size reduced to <10MB (interim target) (`du -sh frontend/.next/  # Should be <10MB`).
 
 Judged on the apparent size of the files in the build output, build cache excluded; the disk
-usage `du -sh` would print is recorded beside it (see nestgate.bundle_size for the difference).
+usage `du -sh` would print is recorded beside it (see nestgate.rules.prf01_bundle_size for the difference).
 """
 
 import pytest
 
-from nestgate.bundle_size import MIB, measure, mib
 from nestgate.errors import EvidenceUnavailable
 from nestgate.probes.files import walk_tree
+from nestgate.rules.prf01_bundle_size import MIB, measure, mib
 
 pytestmark = [pytest.mark.performance, pytest.mark.declared]
 

@@ -7,8 +7,8 @@ force (`HostConfig.Memory`, `NanoCpus` or `CpuQuota`), equal to what is declared
 
 import pytest
 
-from nestgate.params import each_service
-from nestgate.resource_limits import declared_limits, disagreements, missing, running_limits
+from nestgate.gate.params import each_service
+from nestgate.rules.prf02_resource_limits import declared_limits, disagreements, missing, running_limits
 
 pytestmark = [pytest.mark.performance]
 

@@ -11,10 +11,12 @@ inside its container (the data network publishes nothing; see nestgate/probes/da
 import pytest
 
 from nestgate.errors import EvidenceUnavailable
-from nestgate.pool_limit import ACTIVITY_SQL, container_ips, env_of, parse_activity, pool_limit
 from nestgate.probes.credentials import read_secret
 from nestgate.probes.data_clients import PgSession
-from nestgate.traffic import burst, timed_get
+from nestgate.probes.readers.inspect import container_ips, env_of
+from nestgate.probes.readers.pg_activity import ACTIVITY_SQL, parse_activity
+from nestgate.probes.traffic import burst, timed_get
+from nestgate.rules.prf03_pooling import pool_limit
 
 pytestmark = [pytest.mark.performance]
 

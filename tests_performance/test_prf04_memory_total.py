@@ -7,7 +7,7 @@ it, judged at its peak over the sample rounds; every container's figure is recor
 
 import pytest
 
-from nestgate.utilization import MIB
+from nestgate.rules.prf06_utilization import MIB
 
 pytestmark = [pytest.mark.performance, pytest.mark.runtime]
 

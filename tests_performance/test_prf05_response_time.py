@@ -8,9 +8,9 @@ the remaining requests are not sent (a hanging endpoint would otherwise cost N t
 
 import pytest
 
-from nestgate.params import each_response_endpoint
-from nestgate.percentiles import LatencyRun
-from nestgate.traffic import timed_get
+from nestgate.gate.params import each_response_endpoint
+from nestgate.probes.traffic import timed_get
+from nestgate.rules.prf05_response_time import LatencyRun
 
 pytestmark = [pytest.mark.performance, pytest.mark.runtime]
 

@@ -2,13 +2,13 @@
 
 Per container over a window of sample rounds (each round samples the whole stack at once): peak
 memory use against its memory limit, mean CPU over the window against its CPU limit (see
-nestgate.utilization).
+nestgate.rules.prf06_utilization).
 """
 
 import pytest
 
-from nestgate.params import each_service
-from nestgate.utilization import MIB
+from nestgate.gate.params import each_service
+from nestgate.rules.prf06_utilization import MIB
 
 pytestmark = [pytest.mark.performance, pytest.mark.runtime]
 

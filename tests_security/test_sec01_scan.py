@@ -9,9 +9,9 @@ import datetime as dt
 
 import pytest
 
-from nestgate.probes.scan_reports import read_report
-from nestgate.scan_parsers import blocking
-from nestgate.waivers import active_waiver, load_waivers
+from nestgate.gate.waivers import active_waiver, load_waivers
+from nestgate.probes.scan_files import read_report
+from nestgate.rules.sec01_scan import blocking
 
 pytestmark = [pytest.mark.security, pytest.mark.declared]
 

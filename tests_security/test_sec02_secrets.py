@@ -9,7 +9,7 @@ import pytest
 
 from nestgate.probes import swarm_objects
 from nestgate.probes.compose_files import declared_secrets_in
-from nestgate.secret_policy import expected_external, referenced, with_prefix
+from nestgate.rules.sec02_secrets import expected_external, referenced, with_prefix
 
 pytestmark = [pytest.mark.security, pytest.mark.runtime]
 

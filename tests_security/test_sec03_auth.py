@@ -12,10 +12,10 @@ import secrets as pysecrets
 
 import pytest
 
-from nestgate.auth_flow import expect, json_path, presenting, token_from_login
 from nestgate.probes.credentials import read_secret
 from nestgate.probes.stateless_http import stateless_http
 from nestgate.redact import REDACTOR
+from nestgate.rules.sec03_auth import expect, json_path, presenting, token_from_login
 
 pytestmark = [pytest.mark.security, pytest.mark.runtime]
 

@@ -7,7 +7,9 @@ a TCP connect from the host to each data service's ports is refused.
 
 import pytest
 
-from nestgate.isolation import (
+from nestgate.probes import swarm_objects
+from nestgate.probes.tcp import connect_all, directly_routed, local_addresses
+from nestgate.rules.sec05_isolation import (
     container_networks,
     container_published,
     declared_internal,
@@ -16,8 +18,6 @@ from nestgate.isolation import (
     exposed_ports,
     host_side_targets,
 )
-from nestgate.probes import swarm_objects
-from nestgate.probes.tcp import connect_all, directly_routed, local_addresses
 
 pytestmark = pytest.mark.security
 

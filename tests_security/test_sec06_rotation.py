@@ -17,10 +17,12 @@ import secrets as pysecrets
 
 import pytest
 
+from nestgate.drills.rotation import rotate, users_of
+from nestgate.gate.params import drill_modes
 from nestgate.probes import swarm_objects
 from nestgate.probes.credentials import read_secret
-from nestgate.probes.rotation import rotate, users_of
-from nestgate.secret_policy import age_days, describe_age, drill_modes, plan_rotation, versioned, with_prefix
+from nestgate.rules.sec02_secrets import with_prefix
+from nestgate.rules.sec06_rotation import age_days, describe_age, plan_rotation, versioned
 
 pytestmark = [pytest.mark.security, pytest.mark.runtime]
 

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from nestgate.auth_flow import expect
-from nestgate.monitoring import heartbeat_age_s
 from nestgate.probes.stateless_http import stateless_http
+from nestgate.rules.sec03_auth import expect
+from nestgate.rules.sec07_monitoring import heartbeat_age_s
 
 pytestmark = [pytest.mark.security, pytest.mark.runtime]
 POLL_S = 0.2

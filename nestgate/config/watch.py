@@ -87,7 +87,7 @@ class Watch(Strict):
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
-        from nestgate.watch.schedule import parse_schedule
+        from nestgate.config.schedule import parse_schedule
 
         parse_schedule(value)  # ValueError names the bad part
         return value

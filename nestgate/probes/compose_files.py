@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nestgate.compose_secrets import ComposeTextError, DeclaredSecret, declared_secrets
 from nestgate.errors import EvidenceUnavailable
+from nestgate.probes.readers.compose_secrets import ComposeTextError, DeclaredSecret, declared_secrets
 
 
 def declared_secrets_in(paths: list[Path]) -> dict[str, DeclaredSecret]:

@@ -30,7 +30,7 @@ from nestgate.probes.engine_facts import (
     SwarmFacts,
     TaskFacts,
 )
-from nestgate.scan_parsers import parse_time
+from nestgate.probes.readers.timestamps import epoch
 
 T = TypeVar("T")
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
@@ -310,12 +310,6 @@ def container_from_list(raw: dict[str, Any], service: str) -> ContainerFacts:
                           pid=0, started_at="", inspect={})
 
 
-def _epoch(raw: Any) -> float | None:
-    stamp = parse_time(raw)
-    # Go's zero time (0001-01-01) means "never".
-    return stamp.timestamp() if stamp is not None and stamp.year > 1970 else None
-
-
 def task_from_raw(raw: dict[str, Any]) -> TaskFacts:
     status = raw.get("Status") or {}
     cstatus = status.get("ContainerStatus") or {}
@@ -328,7 +322,7 @@ def task_from_raw(raw: dict[str, Any]) -> TaskFacts:
         state=str(status.get("State", "")),
         message=str(status.get("Message", "")),
         error=str(status.get("Err", "")),
-        timestamp=_epoch(status.get("Timestamp")),
+        timestamp=epoch(status.get("Timestamp")),
         container_id=str(cstatus.get("ContainerID", "")),
         exit_code=int(exit_code) if exit_code is not None else None,
     )
@@ -365,7 +359,7 @@ def log_lines_from_raw(raw: bytes | str, container: ContainerFacts) -> list[LogL
     out = []
     for line in text.splitlines():
         stamp, _, rest = line.partition(" ")
-        when = _epoch(stamp)
+        when = epoch(stamp)
         if when is None:  # a continuation without a stamp belongs to no minute: keep it with the last
             if out:
                 out.append(LogLine(container.name, container.service, out[-1].timestamp, line))

@@ -10,18 +10,18 @@ from typing import Any
 import docker.errors
 
 from nestgate.errors import EvidenceUnavailable
-from nestgate.health_timing import (
+from nestgate.probes.engine import Engine
+from nestgate.probes.engine_facts import ContainerFacts
+from nestgate.probes.readers.health_log import (
     EngineEvent,
     HealthTiming,
     ProbeEntry,
     TaskStatus,
-    engine_time,
     from_events,
     from_health_log,
     from_task,
 )
-from nestgate.probes.engine import Engine
-from nestgate.probes.engine_facts import ContainerFacts
+from nestgate.probes.readers.timestamps import parse_time
 
 TASK_LABEL = "com.docker.swarm.task.id"
 
@@ -43,10 +43,10 @@ def health_state(raw: dict) -> HealthState:
     health = state.get("Health") or {}
     log = [ProbeEntry(s, e, int(entry.get("ExitCode", -1)))
            for entry in health.get("Log") or []
-           if (s := engine_time(entry.get("Start", ""))) and (e := engine_time(entry.get("End", "")))]
+           if (s := parse_time(entry.get("Start", ""))) and (e := parse_time(entry.get("End", "")))]
     labels = (raw.get("Config") or {}).get("Labels") or {}
     return HealthState(str(raw.get("Id", "")), raw.get("Name", "").lstrip("/"), str(health.get("Status") or ""),
-                       bool(state.get("Running")), engine_time(state.get("StartedAt", "")), log,
+                       bool(state.get("Running")), parse_time(state.get("StartedAt", "")), log,
                        labels.get(TASK_LABEL, ""))
 
 
@@ -69,7 +69,7 @@ def task_status(engine: Engine, task_id: str) -> TaskStatus | None:
     except docker.errors.APIError as exc:
         raise EvidenceUnavailable(f"task {task_id} cannot be inspected: {exc.explanation}") from None
     status = raw.get("Status") or {}
-    return TaskStatus(str(status.get("State") or ""), engine_time(str(status.get("Timestamp") or "")))
+    return TaskStatus(str(status.get("State") or ""), parse_time(str(status.get("Timestamp") or "")))
 
 
 def events(engine: Engine, container_id: str, since: dt.datetime) -> list[EngineEvent]:
@@ -102,7 +102,7 @@ def wait_while_starting(engine: Engine, container: ContainerFacts, until: dt.dat
 
 def healthy_after(engine: Engine, state: HealthState) -> HealthTiming | None:
     """Seconds from the container's start to its first healthy report, from the first conclusive
-    source: the health log, the swarm task, the engine's events (see nestgate.health_timing)."""
+    source: the health log, the swarm task, the engine's events (see nestgate.probes.readers.health_log)."""
     if state.started is None:
         return None
     return (from_health_log(state.started, state.log)

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nestgate.errors import EvidenceUnavailable
-from nestgate.npm_output import npm_script
 from nestgate.probes.command import CommandResult, run
+from nestgate.probes.readers.npm_output import npm_script
 
 # No colours, no prompts, no update check or audit calls to the registry in the middle of a gate.
 QUIET_ENV = {"CI": "true", "NO_COLOR": "1", "FORCE_COLOR": "0", "npm_config_color": "false",

@@ -14,31 +14,10 @@ import time
 from pathlib import Path
 
 from nestgate.errors import EvidenceUnavailable
-from nestgate.hardening import ProcessView
 from nestgate.probes.cgroup_stats import CGROUP_ROOT, PROC
 from nestgate.probes.engine import Engine
 from nestgate.probes.engine_facts import ContainerFacts
-
-
-def _status_fields(text: str) -> dict[str, str]:
-    fields = {}
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        fields[key.strip()] = value.strip()
-    return fields
-
-
-def parse_status(pid: int, text: str) -> ProcessView:
-    """/proc/<pid>/status: `Uid: real effective saved fs`, `CapEff: <hex>`, `NoNewPrivs: 0|1`."""
-    f = _status_fields(text)
-    try:
-        uids = [int(x) for x in f["Uid"].split()]
-        cap_eff = int(f["CapEff"], 16)
-        nnp = f["NoNewPrivs"] == "1"
-    except (KeyError, ValueError, IndexError) as exc:
-        raise EvidenceUnavailable(f"/proc/{pid}/status lacks a readable {exc} field") from None
-    return ProcessView(pid=pid, name=f.get("Name", "?"), uid_real=uids[0], uid_effective=uids[1],
-                       cap_eff=cap_eff, no_new_privs=nnp)
+from nestgate.probes.readers.proc_status import ProcessView, parse_status
 
 
 def top_pids(engine: Engine, container: ContainerFacts) -> list[int]:

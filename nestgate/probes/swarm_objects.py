@@ -11,9 +11,8 @@ from typing import Any
 
 import docker.errors
 
-from nestgate.errors import EvidenceUnavailable
 from nestgate.probes.engine import Engine
-from nestgate.scan_parsers import parse_time
+from nestgate.probes.readers.timestamps import parse_time
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -101,47 +100,6 @@ def gateway_addresses(engine: Engine) -> dict[str, list[str]]:
         if addr:
             out.setdefault(cid, []).append(addr)
     return out
-
-
-# -- writes: the rotation drill only -------------------------------------------------------
-def _api_error(what: str, exc: docker.errors.APIError) -> EvidenceUnavailable:
-    return EvidenceUnavailable(f"{what}: the engine refused: {exc.explanation or exc}")
-
-
-def create_secret(engine: Engine, name: str, value: bytes, labels: dict[str, str]) -> str:
-    try:
-        made = engine.call("secret create", lambda api: api.create_secret(name=name, data=value, labels=labels))
-    except docker.errors.APIError as exc:
-        raise _api_error(f"creating secret {name}", exc) from None
-    return str(made["ID"])
-
-
-def remove_secret(engine: Engine, secret_id: str, name: str) -> None:
-    try:
-        engine.call("secret rm", lambda api: api.remove_secret(secret_id))
-    except docker.errors.APIError as exc:
-        raise _api_error(f"removing secret {name}", exc) from None
-
-
-def swap_service_secret(engine: Engine, service: ServiceFacts, old_name: str, new_id: str, new_name: str) -> None:
-    """`docker service update --secret-rm OLD --secret-add source=NEW,target=<same>` (same uid,
-    gid and mode), as one spec update so swarm rolls the tasks once."""
-    template = dict(service.spec.get("TaskTemplate") or {})
-    container = dict(template.get("ContainerSpec") or {})
-    swapped = []
-    for ref in container.get("Secrets") or []:
-        if ref.get("SecretName") == old_name:
-            ref = {**ref, "SecretID": new_id, "SecretName": new_name}
-        swapped.append(ref)
-    container["Secrets"] = swapped
-    template["ContainerSpec"] = container
-    try:
-        # fetch_current_spec: every other part of the spec (name, labels, mode, update and
-        # rollback config, endpoint) stays as it is.
-        engine.call("service update", lambda api: api.update_service(
-            service.id, service.version, task_template=template, fetch_current_spec=True))
-    except docker.errors.APIError as exc:
-        raise _api_error(f"updating service {service.full_name}", exc) from None
 
 
 def service_tasks(engine: Engine, service: ServiceFacts) -> list[dict[str, Any]]:

@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from nestgate.config import LoadedConfig
+from nestgate.drills.notify import post_json, run_command
+from nestgate.drills.restart import force_restart
 from nestgate.errors import one_line
+from nestgate.gate.bundle import unique_dir, write_tree_manifest
+from nestgate.probes.diagnostics import diagnostics
 from nestgate.probes.engine import Engine
-from nestgate.probes.notify import post_json, run_command
-from nestgate.probes.service_actions import diagnostics, force_restart
 from nestgate.redact import REDACTOR
-from nestgate.report_bundle import unique_dir, write_tree_manifest
 from nestgate.watch.history import Event
 from nestgate.watch.triggers import MEMORY_HIGH, RESTART_ACTION, SERVICE_DOWN
 

@@ -32,9 +32,7 @@ import docker.errors
 import nestgate
 from nestgate.config import LoadedConfig, config_path, load_config
 from nestgate.errors import EvidenceUnavailable, NestgateError, one_line
-from nestgate.probes.engine import Engine
-from nestgate.redact import REDACTOR, register_config_secrets
-from nestgate.report_bundle import (
+from nestgate.gate.bundle import (
     BundleError,
     prepare_exact_dir,
     read_json,
@@ -43,6 +41,8 @@ from nestgate.report_bundle import (
     verify_bundle,
     write_tree_manifest,
 )
+from nestgate.probes.engine import Engine
+from nestgate.redact import REDACTOR, register_config_secrets
 from nestgate.watch.history import HistoryError
 from nestgate.watch.since import parse_since
 

@@ -22,8 +22,8 @@ from itertools import pairwise
 from typing import Any
 
 from nestgate.config.watch import Kpi as KpiTargets
-from nestgate.percentiles import nearest_rank
-from nestgate.scan_parsers import parse_time
+from nestgate.probes.readers.timestamps import parse_time
+from nestgate.rules.prf05_response_time import nearest_rank
 from nestgate.watch.history import History, Sample
 
 MET, NOT_MET, NO_DATA = "met", "not met", "no data"

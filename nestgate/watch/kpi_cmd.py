@@ -13,8 +13,8 @@ from typing import Any
 
 from nestgate.config import LoadedConfig, config_path, load_config
 from nestgate.errors import NestgateError
+from nestgate.gate.bundle import BundleError, read_json, stamp
 from nestgate.redact import REDACTOR, register_config_secrets
-from nestgate.report_bundle import BundleError, read_json, stamp
 from nestgate.watch.history import History, HistoryError
 from nestgate.watch.kpi import KpiReport, compute
 from nestgate.watch.kpi_html import render

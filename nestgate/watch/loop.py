@@ -21,12 +21,13 @@ from types import FrameType
 from typing import Any
 
 from nestgate.config import LoadedConfig
+from nestgate.config.schedule import Phase, parse_schedule
 from nestgate.errors import ConfigError
 from nestgate.redact import REDACTOR
 from nestgate.watch.history import History, Sample
 from nestgate.watch.rounds import Round, Selection, selection_for
 from nestgate.watch.sampler import FAILED, SamplerState, reason, sample
-from nestgate.watch.schedule import Phase, next_due, parse_schedule
+from nestgate.watch.schedule import next_due
 
 EXIT_OK, EXIT_ROUND_FAILED, EXIT_SIGINT = 0, 1, 130
 ESCALATION_MODULE = "nestgate.watch.escalation"

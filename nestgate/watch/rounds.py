@@ -21,10 +21,10 @@ from typing import IO
 from nestgate.catalog import CONTROLS, GATES
 from nestgate.config import LoadedConfig
 from nestgate.errors import NestgateError
-from nestgate.gate_check import exit_meaning, gate_run_problems
+from nestgate.gate.bundle import create_bundle_dir, verify_bundle
+from nestgate.gate.run_check import exit_meaning, gate_run_problems
+from nestgate.probes.readers.timestamps import parse_time
 from nestgate.redact import REDACTOR
-from nestgate.report_bundle import create_bundle_dir, verify_bundle
-from nestgate.scan_parsers import parse_time
 from nestgate.watch.history import History, Result
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -20,13 +20,13 @@ from typing import Any
 
 from nestgate.config import LoadedConfig
 from nestgate.errors import NestgateError, one_line
-from nestgate.log_rate import matching
 from nestgate.probes.engine import Engine
 from nestgate.probes.engine_facts import ContainerFacts, LogLine, ServiceState, StatsFacts
 from nestgate.probes.http import Http
 from nestgate.probes.monitor_alerts import Alert, monitor_alerts
+from nestgate.probes.readers.timestamps import epoch
 from nestgate.redact import REDACTOR
-from nestgate.scan_parsers import parse_time
+from nestgate.rules.inf07_errors import matching
 from nestgate.watch.history import History, HistoryError, Sample
 
 FAILED = -1.0
@@ -267,18 +267,13 @@ def new_alerts(alerts: list[Alert], last: dict[str, Any] | None, first_since: fl
     raised since `first_since` count (one sample interval, or since the previous watcher's last
     sample)."""
     if last is None:
-        return [a for a in alerts if (_epoch(a.raised_at) or 0.0) >= first_since]
+        return [a for a in alerts if (epoch(a.raised_at) or 0.0) >= first_since]
     if last["id"] == 0:
         return list(alerts)
     anchor = next((a for a in alerts if a.id == last["id"]), None)
     if anchor is None or anchor.raised_at != last["raised_at"]:
         return list(alerts)
     return [a for a in alerts if a.id > last["id"]]
-
-
-def _epoch(text: str) -> float | None:
-    stamp = parse_time(text)
-    return stamp.timestamp() if stamp is not None else None
 
 
 def _endpoints(cfg: LoadedConfig, http: Http) -> list[Sample]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from nestgate.config.schedule import parse_duration
 from nestgate.errors import NestgateError
-from nestgate.scan_parsers import parse_time
-from nestgate.watch.schedule import parse_duration
+from nestgate.probes.readers.timestamps import parse_time
 
 
 class SinceError(NestgateError):

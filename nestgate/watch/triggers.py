@@ -34,7 +34,6 @@ RESTART_FAILED = "restart-failed"
 MULTIPLE_SERVICES = "multiple-services"
 RESPONSE_DEGRADED = "response-degraded"
 LEVEL1 = (SERVICE_DOWN, MEMORY_HIGH, ERROR_RATE, AUTH_FAILURES, SECURITY_ALERT)
-LEVEL2 = (RESTART_FAILED, MULTIPLE_SERVICES, RESPONSE_DEGRADED)
 
 STACK_SUBJECT = "stack"               # multiple-services concerns the stack, not one service
 RESTART_ACTION = "restart"            # the action record escalation writes for a restart

@@ -12,7 +12,7 @@ import docker
 import pytest
 
 from nestgate.catalog import controls_of
-from nestgate.probes.builder import THROWAWAY_LABEL
+from nestgate.drills.builder import THROWAWAY_LABEL
 from selftest.conftest import derive_config
 from selftest.gaterun import run_gates
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nestgate.deploy import latest_rollback_drill
-from nestgate.report_bundle import sha256_file, verify_bundle
+from nestgate.gate.bundle import sha256_file, verify_bundle
 from selftest.fixture_suite import run_deploy, write_suite
 
 DEPLOYED, DEPLOY_FAILED, ROLLED_BACK, ROLLBACK_FAILED, NO_ROLLBACK = 0, 11, 12, 13, 14

@@ -9,7 +9,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from nestgate.report_bundle import verify_bundle
+from nestgate.gate.bundle import verify_bundle
 from selftest.fixture_suite import run_deploy
 from selftest.gaterun import ROOT
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from nestgate.errors import NestgateError
-from nestgate.gate_check import gate_run_problems
-from nestgate.report_bundle import BundleError, verify_bundle
+from nestgate.gate.bundle import BundleError, verify_bundle
+from nestgate.gate.run_check import gate_run_problems
 from selftest.fixture_suite import bundles, hanging_endpoint, run_suite, write_suite
 from selftest.gaterun import ROOT
 

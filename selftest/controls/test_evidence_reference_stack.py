@@ -12,7 +12,7 @@ from pathlib import Path
 
 import docker
 
-from nestgate.report_bundle import verify_bundle
+from nestgate.gate.bundle import verify_bundle
 from selftest.controls.test_evidence_bundle import ARTIFACTS, EVIDENCE_FIELDS, browser
 from selftest.gaterun import ROOT
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from nestgate.config import load_config
-from nestgate.probes.backup import live_checksums
+from nestgate.drills.backup import live_checksums
 from nestgate.probes.credentials import read_secret
 from nestgate.probes.data_clients import PgSession
 from nestgate.probes.engine import Engine

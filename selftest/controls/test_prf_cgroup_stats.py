@@ -4,7 +4,7 @@ agree with the API's own one-shot stats, and the fast path is really taken on th
 
 from nestgate.probes import cgroup_stats
 from nestgate.probes.engine import Engine
-from nestgate.utilization import cpu_percent
+from nestgate.rules.prf06_utilization import cpu_percent
 
 MIB = 2**20
 

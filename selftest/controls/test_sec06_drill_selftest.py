@@ -9,9 +9,9 @@ import tomllib
 
 import pytest
 
+from nestgate.drills.rotation import remove_secret, rotate, swap_service_secret, users_of
 from nestgate.probes import swarm_objects
 from nestgate.probes.engine import Engine
-from nestgate.probes.rotation import rotate, users_of
 from selftest.conftest import derive_config
 from selftest.gaterun import run_gates
 
@@ -33,9 +33,9 @@ def _restore(testbed, old: str, new: str) -> None:
         assert not report.failure, report.failure
         return
     for svc in users_of(swarm_objects.services(engine), new):
-        swarm_objects.swap_service_secret(engine, svc, new, names[old].id, old)
+        swap_service_secret(engine, svc, new, names[old].id, old)
     testbed.up()  # waits until the stack has converged again
-    swarm_objects.remove_secret(engine, names[new].id, new)
+    remove_secret(engine, names[new].id, new)
 
 
 @pytest.fixture(scope="module")

@@ -5,20 +5,20 @@ import datetime as dt
 
 import pytest
 
-from nestgate.health_timing import (
+from nestgate.probes.readers.health_log import (
     DeclaredCheck,
     EngineEvent,
     ProbeEntry,
     TaskStatus,
     compose_check,
-    declared_problem,
-    engine_time,
     from_events,
     from_health_log,
     from_task,
     go_duration_s,
     image_check,
 )
+from nestgate.probes.readers.timestamps import parse_time
+from nestgate.rules.bld05_healthchecks import declared_problem
 
 T0 = dt.datetime(2026, 11, 26, 12, 0, 0, tzinfo=dt.UTC)
 
@@ -43,9 +43,9 @@ def test_bad_duration_is_refused():
 
 
 def test_engine_timestamps_with_nanoseconds_and_zero_time():
-    assert engine_time("2026-11-26T12:00:04.207737713Z") == at(4.207737)
-    assert engine_time("2026-11-26T13:00:04+01:00") == at(4)
-    assert engine_time("0001-01-01T00:00:00Z") is None and engine_time("") is None
+    assert parse_time("2026-11-26T12:00:04.207737713Z") == at(4.207737)
+    assert parse_time("2026-11-26T13:00:04+01:00") == at(4)
+    assert parse_time("0001-01-01T00:00:00Z") is None and parse_time("") is None
 
 
 def test_an_unrotated_health_log_gives_the_first_passing_probe():

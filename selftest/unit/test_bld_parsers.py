@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from nestgate.build_stream import read_stream
-from nestgate.npm_output import NpmScript, missing_script, npm_script, runner_summary
 from nestgate.probes.node import Resolution
-from nestgate.shared_resolution import resolution_problems
-from nestgate.swarm_compat import IGNORED, REJECTED, findings
-from nestgate.tsc_output import parse_errors
+from nestgate.probes.readers.build_stream import read_stream
+from nestgate.probes.readers.npm_output import NpmScript, missing_script, npm_script, runner_summary
+from nestgate.probes.readers.tsc_output import parse_errors
+from nestgate.rules.bld02_shared_package import resolution_problems
+from nestgate.rules.bld06_compose_config import IGNORED, REJECTED, findings
 
 
 # -- legacy builder stream ----------------------------------------------------------------

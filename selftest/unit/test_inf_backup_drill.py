@@ -2,19 +2,18 @@
 
 import pytest
 
-from nestgate.backup_drill import (
+from nestgate.drills.backup import scratch_name
+from nestgate.errors import EvidenceUnavailable
+from nestgate.probes.readers.pg_checksums import (
     TableRef,
     TableSum,
     changed_tables,
     checksum_sql,
-    compare,
     parse_checksums,
     parse_tables,
     quote_ident,
-    scratch_name,
-    unreadable_object,
 )
-from nestgate.errors import EvidenceUnavailable
+from nestgate.rules.inf05_backup import compare, unreadable_object
 
 
 def test_checksum_sql_quotes_identifiers_and_literals():

@@ -3,15 +3,11 @@
 import pytest
 
 from nestgate.config.infra import DEFAULT_PLACEHOLDERS
-from nestgate.env_check import (
-    compose_environment,
-    env_list_to_dict,
-    names_in_env_file,
-    placeholder_kind,
-    problems,
-    required_names,
-)
 from nestgate.errors import EvidenceUnavailable
+from nestgate.probes.env_file import required_names
+from nestgate.probes.readers.dotenv import names_in_env_file
+from nestgate.probes.readers.inspect import env_list_to_dict
+from nestgate.rules.inf02_env import compose_environment, placeholder_kind, problems
 
 ENV_EXAMPLE = """\
 # MediaNest

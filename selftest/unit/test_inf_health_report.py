@@ -1,6 +1,6 @@
 """INF-03/INF-04 logic: finding a status in a health JSON body and judging it."""
 
-from nestgate.health_report import MISSING, is_healthy, json_at, status_of
+from nestgate.rules.inf03_database import MISSING, is_healthy, json_at, status_of
 
 HEALTHY = ["healthy", "ok", "up"]
 

@@ -1,7 +1,7 @@
 """INF-07 logic: the peak count of error lines within any 60-second span."""
 
-from nestgate.log_rate import average_per_minute, busiest_sources, matching, peak
 from nestgate.probes.engine_facts import LogLine
+from nestgate.rules.inf07_errors import average_per_minute, busiest_sources, matching, peak
 
 PATTERN = r"(?i)\b(error|fatal|panic|critical)\b"
 

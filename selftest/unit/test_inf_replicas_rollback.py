@@ -6,8 +6,9 @@ import pytest
 
 from nestgate.errors import EvidenceUnavailable
 from nestgate.probes.engine_facts import TaskFacts
-from nestgate.replicas import describe, failures_since, not_running, running
-from nestgate.rollback_record import problem, read_record
+from nestgate.probes.rollback_record import read_record
+from nestgate.rules.inf06_services import describe, failures_since, not_running, running
+from nestgate.rules.inf08_rollback import problem
 
 
 def task(state, desired="shutdown", t=1000.0, err="", exit_code=None, slot=1):

@@ -15,7 +15,7 @@ def gate(pytester):
 
 def _write(pytester, body, name="test_x.py"):
     (pytester.path / "tests_security" / name).write_text(
-        "import pytest\nfrom nestgate.params import each_service\n" + body)
+        "import pytest\nfrom nestgate.gate.params import each_service\n" + body)
 
 
 def test_missing_control_id_fails_collection_naming_the_test(gate):
@@ -177,7 +177,7 @@ def test_a_teardown_error_is_a_no_go(gate):
 def test_a_gate_run_writes_a_verified_bundle(gate):
     import json
 
-    from nestgate.report_bundle import verify_bundle
+    from nestgate.gate.bundle import verify_bundle
 
     _write(gate, FAILING)
     result = gate.runpytest()

@@ -5,9 +5,9 @@ import subprocess
 
 import pytest
 
-from nestgate.bundle_size import excluded_by, measure
 from nestgate.errors import EvidenceUnavailable
 from nestgate.probes.files import walk_tree
+from nestgate.rules.prf01_bundle_size import excluded_by, measure
 
 
 def _tree(root):

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from nestgate.probes.compose import compose_command
-from nestgate.resource_limits import (
+from nestgate.rules.prf02_resource_limits import (
     Limits,
     declared_limits,
     disagreements,

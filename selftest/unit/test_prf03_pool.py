@@ -2,7 +2,8 @@
 
 import pytest
 
-from nestgate.pool_limit import PoolLimit, container_ips, env_of, pool_limit
+from nestgate.probes.readers.inspect import container_ips, env_of
+from nestgate.rules.prf03_pooling import PoolLimit, pool_limit
 
 URL = "postgresql://medianest:s3cr3t-pw@postgres:5432/medianest"
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from nestgate.percentiles import Attempt, LatencyRun, nearest_rank, rank
+from nestgate.probes.traffic import Attempt
+from nestgate.rules.prf05_response_time import LatencyRun, nearest_rank, rank
 
 
 def test_nearest_rank_p95_of_twenty_is_the_nineteenth():

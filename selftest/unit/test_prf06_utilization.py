@@ -3,7 +3,7 @@
 import pytest
 
 from nestgate.probes.engine_facts import ContainerFacts, StatsFacts, StatsRound
-from nestgate.utilization import MIB, UsageWindow, cpu_percent
+from nestgate.rules.prf06_utilization import MIB, UsageWindow, cpu_percent
 
 SECOND = 1_000_000_000
 

@@ -113,7 +113,7 @@ def test_working_directory_variables_are_not_secrets():
 
 
 def test_control_message_drops_pytests_assert_explanation():
-    from nestgate.plugin import control_message
+    from nestgate.gate.outcomes import control_message
 
     assert control_message(AssertionError("service app runs as UID 0\nassert 0 != 0")) == "service app runs as UID 0"
     assert control_message(AssertionError("assert 1 == 2\n +  where ...")) == "assert 1 == 2\n +  where ..."

@@ -6,17 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from nestgate.probes.scan_reports import read_report
-from nestgate.scan_parsers import (
+from nestgate.probes.readers.scan_reports import (
     Finding,
     ReportError,
-    blocking,
     parse_grype,
     parse_sarif,
-    parse_time,
     parse_trivy,
     score_severity,
 )
+from nestgate.probes.readers.timestamps import parse_time
+from nestgate.probes.scan_files import read_report
+from nestgate.rules.sec01_scan import blocking
 
 DATA = Path(__file__).parent / "data" / "sec01"
 

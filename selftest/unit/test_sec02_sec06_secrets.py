@@ -4,17 +4,9 @@ import datetime as dt
 
 import pytest
 
-from nestgate.compose_secrets import ComposeTextError, declared_secrets
-from nestgate.secret_policy import (
-    age_days,
-    describe_age,
-    destructive_allowed,
-    expected_external,
-    plan_rotation,
-    referenced,
-    versioned,
-    with_prefix,
-)
+from nestgate.probes.readers.compose_secrets import ComposeTextError, declared_secrets
+from nestgate.rules.sec02_secrets import expected_external, referenced, with_prefix
+from nestgate.rules.sec06_rotation import age_days, describe_age, destructive_allowed, plan_rotation, versioned
 
 DECLARED = {"jwt": {"name": "medianest_jwt_secret_v2", "external": True}, "medianest_redis_password_v2":
             {"external": True}, "local_cert": {"file": "./cert.pem"}}

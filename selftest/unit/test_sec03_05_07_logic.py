@@ -3,8 +3,9 @@
 import datetime as dt
 import socket
 
-from nestgate.auth_flow import cookie_value, expect, json_path, presenting, token_from_login
-from nestgate.isolation import (
+from nestgate.probes.tcp import connect, directly_routed, local_addresses
+from nestgate.rules.sec03_auth import cookie_value, expect, json_path, presenting, token_from_login
+from nestgate.rules.sec05_isolation import (
     container_networks,
     container_published,
     declared_internal,
@@ -13,8 +14,7 @@ from nestgate.isolation import (
     exposed_ports,
     host_side_targets,
 )
-from nestgate.monitoring import heartbeat_age_s
-from nestgate.probes.tcp import connect, directly_routed, local_addresses
+from nestgate.rules.sec07_monitoring import heartbeat_age_s
 
 
 # -- SEC-03 ---------------------------------------------------------------------------------

@@ -3,19 +3,18 @@
 import pytest
 
 from nestgate.errors import EvidenceUnavailable
-from nestgate.hardening import (
-    ProcessView,
+from nestgate.probes.readers.proc_status import ProcessView, parse_status
+from nestgate.rules.sec04_hardening import (
     cap_name,
     declared_intent,
     decode_caps,
-    drift,
+    drift_findings,
     intent_findings,
     is_root_user,
     process_findings,
     running_intent,
     sensitive_source,
 )
-from nestgate.probes.processes import parse_status
 
 SENSITIVE = ["/", "/etc", "/var/run", "/var/lib/docker", "/proc"]
 
@@ -56,8 +55,8 @@ def test_sensitive_sources():
 def test_hardened_service_and_container_have_no_findings_and_agree():
     d = declared_intent(HARDENED_SPEC, {"edge": {"name": "sec_edge"}})
     r = running_intent(HARDENED_INSPECT)
-    assert intent_findings(d, [], SENSITIVE) == [] and intent_findings(r, [], SENSITIVE) == []
-    assert drift(d, r) == []
+    assert intent_findings("s", d, [], SENSITIVE) == [] and intent_findings("c", r, [], SENSITIVE) == []
+    assert drift_findings("c", d, r) == []
 
 
 def test_every_rule_fires_with_the_measured_value():
@@ -65,9 +64,12 @@ def test_every_rule_fires_with_the_measured_value():
             "cap_add": ["CAP_SYS_ADMIN", "NET_BIND_SERVICE"], "read_only": False, "pid": "host", "ipc": "host",
             "networks": {"hostnet": None},
             "volumes": [{"type": "bind", "source": "/var/run/docker.sock", "target": "/var/run/docker.sock"}]}
-    found = intent_findings(declared_intent(spec, {"hostnet": {"name": "host", "external": True}}),
+    found = intent_findings("service app (compose)",
+                            declared_intent(spec, {"hostnet": {"name": "host", "external": True}}),
                             ["NET_BIND_SERVICE"], SENSITIVE)
-    assert found == [
+    assert {f.subject for f in found} == {"service app (compose)"}
+    assert (found[0].property, found[0].measured, found[0].expected) == ("user", "0:0", "a non-root user")
+    assert [f.sentence for f in found] == [
         "user is '0:0', expected a non-root user",
         "privileged is true, expected false",
         "cap_drop is ['NET_RAW'], expected ['ALL']",
@@ -85,15 +87,19 @@ def test_running_host_namespaces_and_drift_show_both_values():
                                                   "ReadonlyRootfs": False, "CapAdd": ["CAP_NET_ADMIN"]}}
     r = running_intent(inspect)
     assert r.host_namespaces == {"network"} and r.cap_add == {"NET_ADMIN"}
-    assert drift(declared_intent(HARDENED_SPEC, {}), r) == [
-        "cap_add: declared [], running ['NET_ADMIN']",
-        "read_only: declared True, running False",
-        "host_namespaces: declared [], running ['network']",
+    found = drift_findings("container c", declared_intent(HARDENED_SPEC, {}), r)
+    assert [(f.property, f.measured, f.expected) for f in found] == [
+        ("cap_add", ["NET_ADMIN"], []), ("read_only", False, True), ("host_namespaces", ["network"], [])]
+    assert [f.sentence for f in found] == [
+        "declared and running disagree on cap_add: declared [], running ['NET_ADMIN']",
+        "declared and running disagree on read_only: declared True, running False",
+        "declared and running disagree on host_namespaces: declared [], running ['network']",
     ]
 
 
 def test_no_declared_user_leaves_the_uid_to_the_kernel_check():
-    assert drift(declared_intent({**HARDENED_SPEC, "user": ""}, {}), running_intent(HARDENED_INSPECT)) == []
+    unset = declared_intent({**HARDENED_SPEC, "user": ""}, {})
+    assert drift_findings("c", unset, running_intent(HARDENED_INSPECT)) == []
 
 
 STATUS = """Name:\tpython3
@@ -112,9 +118,9 @@ NoNewPrivs:\t1
 def test_proc_status_parsing_and_process_rules():
     p = parse_status(42, STATUS)
     assert (p.name, p.uid_real, p.uid_effective, p.cap_eff, p.no_new_privs) == ("python3", 10001, 10001, 0, True)
-    assert process_findings([p], []) == []
+    assert process_findings("c", [p], []) == []
     bad = ProcessView(7, "sh", uid_effective=0, uid_real=1000, cap_eff=(1 << 21) | (1 << 10), no_new_privs=False)
-    assert process_findings([bad], ["NET_BIND_SERVICE"]) == [
+    assert [f.sentence for f in process_findings("c", [bad], ["NET_BIND_SERVICE"])] == [
         "process 7 (sh) runs as UID 1000/0 (real/effective), expected non-root",
         "process 7 (sh) has effective capabilities ['SYS_ADMIN'] (CapEff 0000000000200400), expected none beyond "
         "['NET_BIND_SERVICE']",
@@ -131,7 +137,8 @@ CID = "872b42a93620630ce12731028a76581d94eea180071720b7bff1f26822db256c"
 
 
 def test_cgroup_v1_reads_the_pids_hierarchy_first():
-    from nestgate.probes.processes import CGROUP_ROOT, cgroup_dirs
+    from nestgate.probes.cgroup_stats import CGROUP_ROOT
+    from nestgate.probes.processes import cgroup_dirs
 
     text = f"9:name=systemd:/docker/{CID}\n8:pids:/docker/{CID}\n4:memory:/docker/{CID}\n0::/docker/{CID}\n"
     dirs = cgroup_dirs(text, CID)
@@ -140,7 +147,8 @@ def test_cgroup_v1_reads_the_pids_hierarchy_first():
 
 
 def test_cgroup_v2_systemd_scope():
-    from nestgate.probes.processes import CGROUP_ROOT, cgroup_dirs
+    from nestgate.probes.cgroup_stats import CGROUP_ROOT
+    from nestgate.probes.processes import cgroup_dirs
 
     path = f"system.slice/docker-{CID}.scope"
     assert cgroup_dirs(f"0::/{path}\n", CID) == [CGROUP_ROOT / path, CGROUP_ROOT / "unified" / path]

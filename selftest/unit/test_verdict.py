@@ -2,7 +2,7 @@
 
 import pytest
 
-from nestgate.verdict import GateTally, gate_verdicts, selected_gates
+from nestgate.gate.verdict import GateTally, gate_verdicts, selected_gates
 
 
 @pytest.mark.parametrize(("expr", "gates"), [

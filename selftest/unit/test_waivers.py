@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from nestgate.waivers import WaiverError, active_waiver, load_waivers
+from nestgate.gate.waivers import WaiverError, active_waiver, load_waivers
 
 GOOD = """
 [[waiver]]

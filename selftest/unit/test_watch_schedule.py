@@ -2,7 +2,8 @@
 
 import pytest
 
-from nestgate.watch.schedule import Phase, due_times, next_due, parse_duration, parse_schedule
+from nestgate.config.schedule import Phase, parse_duration, parse_schedule
+from nestgate.watch.schedule import due_times, next_due
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90.0), ("5m", 300.0), ("2h", 7200.0), ("1d", 86400.0),

@@ -24,7 +24,7 @@ import requests
 import tomli_w
 
 from nestgate.config import load_config
-from nestgate.report_bundle import verify_bundle
+from nestgate.gate.bundle import verify_bundle
 from selftest.gaterun import ROOT
 from selftest.watch.history_read import query
 

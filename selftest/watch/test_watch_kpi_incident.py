@@ -29,7 +29,7 @@ import requests
 import tomli_w
 
 from nestgate.config import load_config
-from nestgate.report_bundle import BundleError, verify_tree_manifest
+from nestgate.gate.bundle import BundleError, verify_tree_manifest
 from nestgate.watch.history import History
 from selftest.gaterun import ROOT
 

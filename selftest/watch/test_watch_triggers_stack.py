@@ -30,8 +30,8 @@ import requests
 import tomli_w
 
 from nestgate.config import load_config
+from nestgate.gate.bundle import verify_tree_manifest
 from nestgate.redact import MASK
-from nestgate.report_bundle import verify_tree_manifest
 from selftest.gaterun import ROOT
 from selftest.watch.history_read import query
 

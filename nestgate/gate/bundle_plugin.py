@@ -1,0 +1,114 @@
+"""The evidence bundle as a pytest plugin: evidence.json, copies of the HTML and JUnit reports,
+the manifest, verified before the run ends.
+
+Registered by nestgate.gate.configure on the controller only (never on an xdist worker). Everything
+it records comes from report.user_properties, which the worker fills and xdist carries over, so a
+run with `-n auto` produces the same evidence as a serial one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nestgate.catalog import CONTROLS, GATES
+from nestgate.config import LoadedConfig
+from nestgate.errors import NestgateError
+from nestgate.gate.bundle import BundleError, verify_bundle, write_evidence, write_manifest
+from nestgate.gate.fingerprint import target_fingerprint
+from nestgate.gate.report import report_evidence
+from nestgate.gate.verdict import VerdictPlugin, control_of_report, outcome_of, worst
+from nestgate.redact import REDACTOR
+
+
+def _message(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    text = longrepr[2] if isinstance(longrepr, tuple) else report.longreprtext
+    # xdist heads a worker's failure with "[gw1] linux -- Python ...": not part of the message
+    text = re.sub(r"^\[gw\d+\] [^\n]* -- Python [^\n]*\n", "", text.strip())
+    return REDACTOR.scrub(text.strip())[:4000]
+
+
+class BundlePlugin:
+    def __init__(self, bundle: Path, cfg: LoadedConfig | None, verdict: VerdictPlugin,
+                 copy_html: Path | None, copy_junit: Path | None, run_info: dict[str, Any]) -> None:
+        self.bundle = bundle
+        self.cfg = cfg
+        self.verdict = verdict
+        self.copy_html = copy_html
+        self.copy_junit = copy_junit
+        self.run_info = run_info
+        self.records: dict[str, dict[str, Any]] = {}
+        self.started = dt.datetime.now(dt.UTC)
+        self.error: str | None = None
+
+    # -- gather ----------------------------------------------------------------------------
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        cid = control_of_report(report)
+        if cid is None:
+            return
+        control = CONTROLS[cid]
+        rec = self.records.setdefault(report.nodeid, {
+            "nodeid": report.nodeid, "control_id": cid, "gate": control.gate,
+            "checklist_line": control.checklist_line, "outcome": "passed", "message": "",
+            "target": "", "measured": {}, "threshold": {}, "sources": [], "findings": [],
+            "timestamp": dt.datetime.fromtimestamp(getattr(report, "start", 0) or dt.datetime.now().timestamp(),
+                                                   dt.UTC).isoformat(timespec="seconds"),
+            "duration_s": 0.0, "waiver": None})
+        rec["outcome"] = worst(rec["outcome"], outcome_of(report))
+        rec["duration_s"] = round(rec["duration_s"] + report.duration, 3)
+        if not report.passed:
+            rec["message"] = "\n".join(m for m in (rec["message"], f"[{report.when}] {_message(report)}") if m)
+        evidence = report_evidence(report)
+        if evidence:
+            rec.update({k: evidence[k] for k in ("target", "measured", "threshold", "sources", "findings",
+                                                 "timestamp", "waiver") if k in evidence})
+
+    # -- finish ----------------------------------------------------------------------------
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Any:
+        yield  # pytest-html, junitxml and the terminal summary do their work first
+        try:
+            self._finish(int(session.exitstatus))
+        except (NestgateError, OSError) as exc:
+            self.error = REDACTOR.scrub(str(exc))
+        except Exception as exc:  # a bug here must still refuse, in one line, not crash pytest
+            self.error = REDACTOR.scrub(f"{type(exc).__name__}: {exc}")
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if self.error:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # no verified evidence, no GO
+            line = f"nestgate: evidence NOT written: {self.error}"
+        else:
+            line = f"nestgate evidence: {self.bundle} (manifest verified)"
+        if reporter is not None:
+            reporter.write_line(line, red=bool(self.error), bold=True)
+        else:
+            print(line, file=sys.stderr)
+
+    def _finish(self, exitstatus: int) -> None:
+        for source, name in ((self.copy_html, "report.html"), (self.copy_junit, "junit.xml")):
+            if source is not None:
+                if not source.is_file():
+                    raise BundleError(f"{source} was not written, so the bundle has no {name}")
+                shutil.copyfile(source, self.bundle / name)
+        fingerprint = target_fingerprint(self.cfg)
+        verdicts = self.verdict.verdicts()
+        document = {
+            "run": {**self.run_info, "started": self.started.isoformat(timespec="seconds"),
+                    "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "exitstatus": exitstatus, "complete": self.verdict.complete},
+            "go": exitstatus == 0 and bool(verdicts) and all(v.go for v in verdicts),
+            "verdict": {v.gate: v.to_dict() for v in verdicts},
+            "target": fingerprint,
+            "controls": sorted(self.records.values(), key=lambda r: (list(GATES).index(r["gate"]), r["nodeid"])),
+            "notes": self.verdict.notes,
+        }
+        write_evidence(self.bundle, REDACTOR.scrub_any(document))
+        write_manifest(self.bundle, REDACTOR.scrub_any(fingerprint))
+        verify_bundle(self.bundle)

@@ -1,0 +1,57 @@
+"""The target as one control sees it, the way testinfra's `host` fixture gives a test its host:
+the running containers of a service, a compose service, a database session, each recorded as
+the control's source and each failing the control, naming the stack, when it is not there.
+
+Every accessor runs in the control's call phase, so what is missing is a failure of that control
+(or "evidence unavailable" when a probe cannot read it), never a setup error of another test.
+"""
+
+from __future__ import annotations
+
+from nestgate.config import LoadedConfig
+from nestgate.gate.evidence import Evidence
+from nestgate.probes.credentials import read_secret
+from nestgate.probes.data_clients import PgSession
+from nestgate.probes.declared import DeclaredService, LazyDeclared
+from nestgate.probes.engine import Engine
+from nestgate.probes.engine_facts import ContainerFacts
+from nestgate.rules.findings import Finding
+
+
+class Stack:
+    def __init__(self, cfg: LoadedConfig, engine: Engine, declared: LazyDeclared, evidence: Evidence) -> None:
+        self.cfg = cfg
+        self.engine = engine
+        self.declared = declared
+        self.evidence = evidence
+        self.name = cfg.model.target.stack
+
+    def running(self, service: str | None = None, role: str = "service") -> list[ContainerFacts]:
+        """The running containers of one service (or of the whole stack); none fails the control."""
+        found = [c for c in self.engine.running() if service is None or c.service == service]
+        self.evidence.source(f"GET /containers/json (stack {self.name}) on {self.engine.url}")
+        if found:
+            return found
+        if service is None:
+            self.evidence.fail(Finding(f"stack {self.name}", "running containers", 0, "at least 1",
+                                       says="no running containers"))
+        self.evidence.fail(Finding(f"{role} {service}", "running containers", 0, "at least 1",
+                                   says=f"no running container in stack {self.name}"))
+
+    def service(self, name: str) -> DeclaredService:
+        """A service of the compose files; one they do not declare fails the control."""
+        services = self.declared.services
+        self.evidence.source(self.declared.source)
+        if name not in services:
+            self.evidence.fail(Finding(f"service {name}", "declared", False, True,
+                                       says=f"not in the compose file(s) {self.declared.files} "
+                                            f"(they declare: {', '.join(sorted(services)) or 'none'})"))
+        return services[name]
+
+    def postgres(self) -> PgSession:
+        """A psql session (the server's own client, via exec) to the stack's PostgreSQL."""
+        db = self.cfg.model.infra.database
+        pg = PgSession.open(self.engine, db.service, db.port, db.user, read_secret(db.password, self.cfg),
+                            self.cfg.model.target.call_timeout_s)
+        self.evidence.source(f"{pg.describe(db.dbname)}; password: {db.password.describe()}")
+        return pg

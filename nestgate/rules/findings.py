@@ -1,0 +1,50 @@
+"""What a rule found wrong: the subject, the property, the measured value and the expected one.
+
+Every rule returns findings (an empty list when the checklist line holds). The gate records them
+in the control's evidence and derives the failure message from them, so the message, the
+evidence.json record and the HTML report cannot say different things (goss's TestResult has the
+same shape: title, property, found, expected).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Finding:
+    subject: str  # who: "service app (compose)", "container medianest_app.1.x", "GET /api/health"
+    property: str  # what was judged: "user", "p95_s", "replicas running"
+    measured: Any  # what was seen (JSON-able, never a secret value)
+    expected: Any  # what the control requires
+    says: str = ""  # the sentence after the subject; by default "<property> is <measured>, expected <expected>"
+
+    @property
+    def sentence(self) -> str:
+        return self.says or f"{self.property} is {self.measured!r}, expected {self.expected}"
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.sentence}" if self.subject else self.sentence
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"subject": self.subject, "property": self.property, "measured": self.measured,
+                "expected": self.expected, "message": str(self)}
+
+
+def message(findings: Iterable[Finding]) -> str:
+    """One line for the failure: findings grouped by subject, in order ("a: x; y; b: z")."""
+    groups: dict[str, list[str]] = {}
+    for f in findings:
+        groups.setdefault(f.subject, []).append(f.sentence)
+    return "; ".join((f"{subject}: " if subject else "") + "; ".join(sentences)
+                     for subject, sentences in groups.items())
+
+
+class Findings(list[Finding]):
+    """A control's findings, as the gate recorded them; `message` is the failure text."""
+
+    @property
+    def message(self) -> str:
+        return message(self)
