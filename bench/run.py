@@ -1,5 +1,5 @@
 """Benchmarks: wall time of each gate against the reference stack, and how the security and
-performance gates scale with the number of running containers. Prints tables and the issue's
+performance gates scale with the number of running containers. Prints tables and the benchmark
 targets (met or not); asserts nothing.
 
     .venv/bin/python bench/run.py                 # both tables (5 runs per gate; 5/50/200 containers)
@@ -35,7 +35,7 @@ from gaterun import GATES, GateRun, run_gate  # noqa: E402
 
 from nestgate.testbed import Testbed  # noqa: E402
 
-# Issue targets.
+# The benchmark targets: SEC-04 over 50 containers, the security gate over 50, growth from 5 to 200.
 SEC04_50_LIMIT_S = 1.0
 SECURITY_50_LIMIT_S = 5.0
 GROWTH_LIMIT = 2.0

@@ -28,6 +28,16 @@ class Control:
     checklist_line: str
     passes_when: str
 
+    @property
+    def drill(self) -> bool:
+        """Its evidence comes from a drill that writes to the target (nestgate/drills/)."""
+        return self.id in DRILLS
+
+
+# Controls whose evidence needs a write: an image build, a secret rotation, a restore into a scratch
+# database. Only their control files may import nestgate.drills.
+DRILLS = frozenset({"BLD-01", "SEC-06", "INF-05"})
+
 
 _ROWS: list[tuple[str, str, str, str]] = [
     ("SEC-01", "security", "Security scan confirms 0 P0/P1 vulnerabilities",

@@ -15,7 +15,14 @@ def _controls(args: argparse.Namespace) -> int:
     from nestgate.gate.controls_table import implemented, markdown
 
     config = Path(args.target_config) if args.target_config else None
-    print(markdown(implemented(PROJECT_ROOT, config)))
+    print(markdown(implemented(PROJECT_ROOT, config), PROJECT_ROOT))
+    return 0
+
+
+def _config_reference(args: argparse.Namespace) -> int:
+    from nestgate.config.reference import reference_markdown
+
+    print(reference_markdown())
     return 0
 
 
@@ -59,9 +66,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nestgate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("controls", help="print the control table (catalog + implementing tests)")
+    p = sub.add_parser("controls", help="print the control table: per ID its gate, checklist line, pass condition, "
+                       "test file, rules module and tests")
     p.add_argument("--target-config", default=None)
     p.set_defaults(func=_controls)
+
+    p = sub.add_parser("config-reference", help="print the target config reference (every key, type, default, "
+                       "meaning) as Markdown")
+    p.set_defaults(func=_config_reference)
 
     p = sub.add_parser("testbed", help="the reference stack: up | down | status | faults | fault", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)

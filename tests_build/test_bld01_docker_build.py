@@ -12,8 +12,9 @@ import time
 import pytest
 
 from nestgate.config.build import BACKSTOP_S
-from nestgate.drills.builder import BuildRequest, build_all, remove_built, unsupported_keys
+from nestgate.drills.builder import LEGACY_KEYS, BuildRequest, build_all, remove_built
 from nestgate.errors import EvidenceUnavailable
+from nestgate.rules.bld01_docker_build import build_findings, build_section_findings
 
 # The config's own timeouts bound this control (images.timeout_s, command_timeout_s); the
 # suite-wide pytest-timeout (300 s) would cut a real MediaNest build short, so it only backstops.
@@ -24,19 +25,15 @@ pytestmark = [pytest.mark.build, pytest.mark.declared, pytest.mark.timeout(BACKS
 def test_every_service_with_a_build_section_builds(target_config, declared, engine, evidence):
     settings = target_config.model.build.images
     stack = target_config.model.target.stack
-    built = {name: svc for name, svc in declared.services.items() if svc.has_build}
+    built = {name: svc.spec["build"] for name, svc in declared.services.items() if svc.has_build}
     evidence.source(f"{' + '.join(map(str, target_config.compose_paths))} via `compose config` (build sections)")
     evidence.limit(every_build_section="builds", no_cache=settings.no_cache)
-    assert built, "no service has a build: section: there is nothing to build (every image is pulled)"
-
-    needs_buildkit = {name: keys for name, svc in built.items() if (keys := unsupported_keys(svc.spec["build"]))}
-    assert not needs_buildkit, "build options the engine's legacy builder cannot honour (BuildKit only): " + "; ".join(
-        f"{name}: {', '.join(keys)}" for name, keys in needs_buildkit.items())
+    evidence.require(build_section_findings(built, LEGACY_KEYS))
 
     run_id = f"{int(time.time())}-{os.getpid()}"
     requests = [BuildRequest(name, f"{settings.tag_prefix}/{stack}-{name}:{run_id}",
-                             target_config.resolve(str(svc.spec["build"].get("context") or ".")), svc.spec["build"])
-                for name, svc in sorted(built.items())]
+                             target_config.resolve(str(build.get("context") or ".")), build)
+                for name, build in sorted(built.items())]
     evidence.source(f"POST /build on {engine.url} (legacy builder, {'no cache' if settings.no_cache else 'cache'})")
     started = time.monotonic()
     results = build_all(engine, requests, settings.no_cache, settings.timeout_s, settings.parallel)
@@ -54,5 +51,5 @@ def test_every_service_with_a_build_section_builds(target_config, declared, engi
     unavailable = [r.failure for r in results if r.unavailable]
     if unavailable:
         raise EvidenceUnavailable("; ".join(unavailable))
-    failed = [f"service {r.service}: docker build failed {r.failure}" for r in results if not r.ok]
-    assert not failed, "; ".join(failed)
+    found = evidence.judge(build_findings(results))
+    assert not found, found.message

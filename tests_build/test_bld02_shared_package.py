@@ -10,7 +10,7 @@ import pytest
 
 from nestgate.gate.params import each_shared_consumer
 from nestgate.probes.node import resolve
-from nestgate.rules.bld02_shared_package import resolution_problems
+from nestgate.rules.bld02_shared_package import missing_consumer_finding, resolution_findings
 
 pytestmark = [pytest.mark.build, pytest.mark.declared]
 
@@ -24,10 +24,11 @@ def test_shared_package_resolves_to_its_built_output(consumer, target_config, ev
     package = build.shared.package
     evidence.source(f"node: createRequire().resolve / import.meta.resolve of {package!r} in {consumer_dir}")
     evidence.limit(resolves_inside=str(output), file_exists=True)
-    assert consumer_dir.is_dir(), f"consumer {consumer}: directory {consumer_dir} does not exist"
+    if not consumer_dir.is_dir():
+        evidence.fail(missing_consumer_finding(consumer, consumer_dir))
 
-    found = resolve(consumer_dir, package, build.command_timeout_s)
+    resolved = resolve(consumer_dir, package, build.command_timeout_s)
     evidence.measure(**{r.kind: {"path": str(r.path) if r.path else None, "exists": r.exists,
-                                 **({"error": r.error} if r.error else {})} for r in found})
-    problems = resolution_problems(found, output, source.resolve())
-    assert not problems, f"{package} from consumer {consumer}: " + "; ".join(problems)
+                                 **({"error": r.error} if r.error else {})} for r in resolved})
+    found = evidence.judge(resolution_findings(package, consumer, resolved, output, source.resolve()))
+    assert not found, found.message

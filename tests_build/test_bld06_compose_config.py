@@ -10,7 +10,14 @@ import pytest
 
 from nestgate.probes.compose import compose
 from nestgate.probes.stack_cli import stack_config
-from nestgate.rules.bld06_compose_config import IGNORED, REJECTED, SOURCE, findings
+from nestgate.rules.bld06_compose_config import (
+    IGNORED,
+    REJECTED,
+    SOURCE,
+    compose_findings,
+    option_uses,
+    stack_findings,
+)
 
 pytestmark = [pytest.mark.build, pytest.mark.declared]
 
@@ -25,7 +32,7 @@ def test_compose_accepts_the_compose_files(target_config, declared, evidence):
     evidence.limit(compose_config_exit_status=0, **({"stack_config_exit_status": 0} if target.orchestrator ==
                                                      "swarm" else {}))
     evidence.measure(compose_config_exit_status=result.returncode)
-    assert result.ok, f"Compose rejects {shown}: {result.last_error_line()}"
+    evidence.require(compose_findings(shown, result))
     if target.orchestrator != "swarm":
         return
 
@@ -33,9 +40,9 @@ def test_compose_accepts_the_compose_files(target_config, declared, evidence):
     evidence.source(f"`{' '.join(stack.argv)}` (the loader of `docker stack deploy`)")
     evidence.source(SOURCE)
     services = {name: svc.spec for name, svc in declared.services.items()}
-    ignored, rejected = findings(services, IGNORED), findings(services, REJECTED)
+    ignored, rejected = option_uses(services, IGNORED), option_uses(services, REJECTED)
     evidence.measure(stack_config_exit_status=stack.returncode,
                      ignored_by_stack_deploy=[str(f) for f in ignored],
                      rejected_by_stack_deploy=[str(f) for f in rejected])
-    named = f" ({'; '.join(map(str, rejected))})" if rejected else ""
-    assert stack.ok, f"docker stack deploy would reject {shown}: {stack.last_error_line()}{named}"
+    found = evidence.judge(stack_findings(shown, stack, rejected))
+    assert not found, found.message

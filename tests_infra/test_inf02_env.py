@@ -13,7 +13,8 @@ import pytest
 from nestgate.gate.params import each_env_service
 from nestgate.probes.env_file import required_names
 from nestgate.probes.readers.inspect import env_list_to_dict
-from nestgate.rules.inf02_env import compose_environment, problems
+from nestgate.rules.inf02_env import compose_environment, env_findings
+from nestgate.rules.inf06_services import not_deployed
 
 pytestmark = pytest.mark.infra
 
@@ -26,45 +27,37 @@ def _required(target_config, evidence) -> list[str]:
     return names
 
 
-def _findings(where: str, env, names, patterns) -> list[str]:
-    return [f"{where}: {p.describe()}" for p in problems(env, names, patterns)]
-
-
 @pytest.mark.declared
 @pytest.mark.control("INF-02", service=each_env_service)
-def test_required_variables_declared(service, target_config, declared, evidence):
+def test_required_variables_declared(service, target_config, stack, evidence):
     names = _required(target_config, evidence)
     patterns = target_config.model.infra.env.placeholders
-    services = declared.services
     evidence.source("docker compose config --format json: services.<service>.environment (env_file merged)")
-    assert service in services, (
-        f"service {service} is not declared in {', '.join(map(str, target_config.compose_paths))}: "
-        f"its {len(names)} required variables cannot be checked")
-    found = _findings(f"service {service} (compose)", compose_environment(services[service].get("environment")),
-                      names, patterns)
-    evidence.measure(variables_checked=len(names), problems=found)
-    assert not found, "; ".join(found)
+    env = compose_environment(stack.service(service).get("environment"))
+    found = evidence.judge(env_findings(f"service {service} (compose)", env, names, patterns))
+    evidence.measure(variables_checked=len(names), problems=[str(f) for f in found])
+    assert not found, found.message
 
 
 @pytest.mark.runtime
 @pytest.mark.control("INF-02", service=each_env_service)
-def test_required_variables_running(service, target_config, engine, evidence):
+def test_required_variables_running(service, target_config, engine, stack, evidence):
     names = _required(target_config, evidence)
     patterns = target_config.model.infra.env.placeholders
-    found: list[str] = []
+    findings = []
     places: list[str] = []
     if target_config.model.target.orchestrator == "swarm":
         evidence.source(f"GET /services on {engine.url}: Spec.TaskTemplate.ContainerSpec.Env")
         states = {s.name: s for s in engine.service_states()}
-        assert service in states, f"service {service} is not deployed in stack {engine.stack}"
+        if service not in states:
+            evidence.fail(not_deployed(service, engine.stack, states))
         places.append(f"service {states[service].id[:12]} spec")
-        found += _findings(f"service {service} spec", env_list_to_dict(states[service].env), names, patterns)
-    containers = [c for c in engine.running() if c.service == service]
+        findings += env_findings(f"service {service} spec", env_list_to_dict(states[service].env), names, patterns)
     evidence.source(f"GET /containers/<id>/json on {engine.url}: Config.Env")
-    assert containers, f"service {service} has no running container in stack {engine.stack}"
-    for c in containers:
+    for c in stack.running(service):
         places.append(f"container {c.name}")
         env = env_list_to_dict((c.inspect.get("Config") or {}).get("Env") or [])
-        found += _findings(f"container {c.name}", env, names, patterns)
-    evidence.measure(variables_checked=len(names), places=places, problems=found)
-    assert not found, "; ".join(found)
+        findings += env_findings(f"container {c.name}", env, names, patterns)
+    found = evidence.judge(findings)
+    evidence.measure(variables_checked=len(names), places=places, problems=[str(f) for f in found])
+    assert not found, found.message

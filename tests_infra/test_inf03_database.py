@@ -13,26 +13,24 @@ import pytest
 
 from nestgate.gate.params import each_app_report
 from nestgate.probes.credentials import read_secret
-from nestgate.probes.data_clients import PgSession, redis_ping
-from nestgate.rules.inf03_database import MISSING, is_healthy, json_at, status_of
+from nestgate.probes.data_clients import redis_ping
+from nestgate.rules.inf03_database import app_report_findings, ping_findings, reported_status, select_one_findings
 
 pytestmark = [pytest.mark.infra, pytest.mark.runtime]
 
 
 @pytest.mark.control("INF-03")
-def test_postgres_answers_select_1(target_config, engine, evidence):
+def test_postgres_answers_select_1(target_config, stack, evidence):
     db = target_config.model.infra.database
-    password = read_secret(db.password, target_config)
-    pg = PgSession.open(engine, db.service, db.port, db.user, password, target_config.model.target.call_timeout_s)
-    evidence.source(f"psql -c 'SELECT 1' to {pg.describe(db.dbname)} via the engine's exec API")
-    evidence.source(f"password: {db.password.describe()}")
+    pg = stack.postgres()
+    evidence.source("psql -c 'SELECT 1' via the engine's exec API")
     evidence.limit(answer="1")
     result = pg.psql(db.dbname, "SELECT 1")
     answer = result.text().strip()
     evidence.measure(answer=answer, exit_code=result.exit_code, seconds=round(result.duration_s, 3))
-    assert result.ok and answer == "1", (
-        f"PostgreSQL service {db.service}: {pg.describe(db.dbname)} did not answer SELECT 1 "
-        f"(exit {result.exit_code}, answer {answer!r}): {result.reason()}")
+    found = evidence.judge(select_one_findings(db.service, pg.describe(db.dbname), result.ok, result.exit_code,
+                                               answer, result.reason()))
+    assert not found, found.message
 
 
 @pytest.mark.control("INF-03")
@@ -44,10 +42,8 @@ def test_redis_answers_ping_with_password(target_config, engine, evidence):
     evidence.source(f"redis-cli PING to {where} via the engine's exec API; password: {rd.password.describe()}")
     evidence.limit(reply="PONG")
     evidence.measure(reply=ping.reply, exit_code=ping.exit_code)
-    said = f"answered {ping.reply!r}" + (f" (redis-cli: {ping.reason})" if ping.reason != ping.reply else "")
-    assert ping.reply == "PONG", (
-        f"Redis service {rd.service} at {where} did not answer PING with the password from "
-        f"{rd.password.describe()}: {said}")
+    found = evidence.judge(ping_findings(rd.service, where, ping, rd.password.describe()))
+    assert not found, found.message
 
 
 @pytest.mark.control("INF-03", service=each_app_report)
@@ -58,15 +54,8 @@ def test_app_reports_database_reachable(service, target_config, http, evidence):
     evidence.source(f"GET {answer.url}: JSON field {report.field}")
     evidence.limit(status_one_of=infra.healthy_statuses)
     body = answer.json()
-    node = json_at(body, report.field) if body is not None else MISSING
-    status = status_of(node, infra.status_field) if node is not MISSING else None
+    status = reported_status(body, report.field, infra.status_field)
     evidence.measure(http_status=answer.status, database_status=status)
-    assert body is not None, (
-        f"app service {report.service}: GET {answer.url} answered HTTP {answer.status} without a JSON body "
-        f"({answer.excerpt(80)!r}): no database report")
-    assert status is not None, (
-        f"app service {report.service}: GET {answer.url} (HTTP {answer.status}) has no status at "
-        f"{report.field!r}: no database report")
-    assert is_healthy(status, infra.healthy_statuses), (
-        f"app service {report.service} reports its database {status!r} at {report.field} of GET {answer.url} "
-        f"(HTTP {answer.status}); expected one of {', '.join(infra.healthy_statuses)}")
+    found = evidence.judge(app_report_findings(report.service, f"GET {answer.url}", answer.status, body,
+                                               answer.excerpt(80), report.field, status, infra.healthy_statuses))
+    assert not found, found.message

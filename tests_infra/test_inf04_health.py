@@ -12,7 +12,7 @@ import pytest
 
 from nestgate.errors import EvidenceUnavailable
 from nestgate.gate.params import each_health_endpoint
-from nestgate.rules.inf03_database import is_healthy, status_of
+from nestgate.rules.inf04_health import body_status, health_findings, unresponsive
 
 pytestmark = [pytest.mark.infra, pytest.mark.runtime]
 
@@ -31,15 +31,9 @@ def test_health_endpoint_answers_healthy(path, target_config, http, evidence):
         # No answer is the finding itself: the endpoint is not responsive.
         waited = time.monotonic() - started
         evidence.measure(answered=False, waited_s=round(waited, 3), error=str(exc))
-        raise AssertionError(f"health endpoint {endpoint.path} not responsive after {waited:.1f} s "
-                             f"(timeout {endpoint.timeout_s:g} s): {exc}") from None
-    body = answer.json()
-    status = status_of(body, infra.status_field) if isinstance(body, dict) else None
+        evidence.fail(unresponsive(endpoint.path, waited, endpoint.timeout_s, str(exc)))
+    status = body_status(answer.json(), infra.status_field)
     evidence.measure(answered=True, http_status=answer.status, seconds=round(answer.elapsed_s, 3), body_status=status)
-    assert 200 <= answer.status < 300, (
-        f"health endpoint {endpoint.path} answered HTTP {answer.status} (expected 2xx): {answer.excerpt(120)!r}")
-    assert answer.elapsed_s <= endpoint.timeout_s, (
-        f"health endpoint {endpoint.path} took {answer.elapsed_s:.2f} s (timeout {endpoint.timeout_s:g} s)")
-    assert status is None or is_healthy(status, infra.healthy_statuses), (
-        f"health endpoint {endpoint.path} answered HTTP {answer.status} but its body says "
-        f"{infra.status_field}={status!r} (expected one of {', '.join(infra.healthy_statuses)})")
+    found = evidence.judge(health_findings(endpoint.path, answer.status, answer.elapsed_s, endpoint.timeout_s,
+                                           answer.excerpt(120), status, infra.status_field, infra.healthy_statuses))
+    assert not found, found.message

@@ -3,14 +3,14 @@
 Each service the target builds (compose `build:`) needs a previous image to roll back to. The
 swarm service's PreviousSpec (what `docker service rollback` returns to) counts when it runs a
 different image that still exists on the engine. Otherwise the entry in the configured rollback
-record file counts (nestgate/rollback_record.py); for a Compose target, which keeps no previous
-spec, only the record can. The rollback drill time belongs to the deploy wrapper.
+record file counts (nestgate/probes/rollback_record.py); for a Compose target, which keeps no
+previous spec, only the record can. The rollback drill time belongs to the deploy wrapper.
 """
 
 import pytest
 
 from nestgate.probes.rollback_record import read_record
-from nestgate.rules.inf08_rollback import problem
+from nestgate.rules.inf08_rollback import built_not_deployed, nothing_built, previous_from, rollback_findings
 
 pytestmark = [pytest.mark.infra, pytest.mark.runtime]
 
@@ -19,8 +19,8 @@ pytestmark = [pytest.mark.infra, pytest.mark.runtime]
 def test_built_services_have_previous_image(target_config, declared, engine, evidence):
     built = sorted(name for name, svc in declared.services.items() if svc.has_build)
     evidence.source("docker compose config --format json: services with build:")
-    assert built, (f"{', '.join(map(str, target_config.compose_paths))} declares no service with build: "
-                   "nothing to roll back")
+    if not built:
+        evidence.fail(nothing_built(declared.files))
     record_file = target_config.model.infra.rollback.record_file
     record = read_record(target_config.resolve(record_file)) if record_file else {}
     if record_file:
@@ -30,23 +30,19 @@ def test_built_services_have_previous_image(target_config, declared, engine, evi
     evidence.source(f"{deployed} and GET /images/<ref>/json on {engine.url}")
     evidence.limit(previous_image="recorded, different from the current one, present on the engine")
     states = {s.name: s for s in engine.service_states()} if swarm else {}
-    found, problems = {}, []
+    services, findings = {}, []
     for name in built:
         current, previous, origin = _deployed(name, swarm, states, engine)
         if current is None:
-            problems.append(f"{name}: built service is not deployed in stack {engine.stack}")
+            findings.append(built_not_deployed(name, engine.stack))
             continue
-        if not previous and name in record:
-            previous, origin = record[name], f"record {record_file}"
-        elif not previous:
-            origin += f", no entry in {record_file}" if record_file else ""
+        previous, origin = previous_from(name, previous, origin, record, record_file)
         exists = engine.image_exists(previous) if previous and previous != current else None
-        found[name] = {"current": current, "previous": previous, "from": origin, "present": exists}
-        why = problem(name, current, previous, origin, exists)
-        if why:
-            problems.append(why)
-    evidence.measure(services=found)
-    assert not problems, "; ".join(problems)
+        services[name] = {"current": current, "previous": previous, "from": origin, "present": exists}
+        findings += rollback_findings(name, current, previous, origin, exists)
+    evidence.measure(services=services)
+    found = evidence.judge(findings)
+    assert not found, found.message
 
 
 def _deployed(name, swarm, states, engine) -> tuple[str | None, str, str]:

@@ -8,7 +8,7 @@ import pytest
 
 from nestgate.errors import EvidenceUnavailable
 from nestgate.probes.files import walk_tree
-from nestgate.rules.prf01_bundle_size import MIB, measure, mib
+from nestgate.rules.prf01_bundle_size import bundle_findings, measure
 
 pytestmark = [pytest.mark.performance, pytest.mark.declared]
 
@@ -28,9 +28,6 @@ def test_frontend_bundle_under_limit(target_config, evidence):
     evidence.measure(apparent_bytes=size.apparent_bytes, apparent_mib=round(size.apparent_mib, 2),
                      du_disk_bytes=size.disk_bytes, files=size.files, directories=size.directories,
                      excluded_bytes=size.excluded, largest_files={p: n for p, n in size.largest})
-    assert size.files, f"frontend build output {root} holds no files outside {perf.bundle_exclude}"
-    top = ", ".join(f"{p} ({mib(n)})" for p, n in size.largest[:3])
-    assert size.apparent_bytes < perf.bundle_limit_mb * MIB, (
-        f"frontend build output {perf.bundle_dir} is {mib(size.apparent_bytes)} (apparent, "
-        f"{size.files} files, excluding {', '.join(perf.bundle_exclude) or 'nothing'}), "
-        f"limit {perf.bundle_limit_mb:g} MiB; largest: {top}")
+    found = evidence.judge(bundle_findings(perf.bundle_dir, str(root), size, perf.bundle_limit_mb,
+                                           perf.bundle_exclude))
+    assert not found, found.message

@@ -11,54 +11,47 @@ inside its container (the data network publishes nothing; see nestgate/probes/da
 import pytest
 
 from nestgate.errors import EvidenceUnavailable
-from nestgate.probes.credentials import read_secret
-from nestgate.probes.data_clients import PgSession
 from nestgate.probes.readers.inspect import container_ips, env_of
 from nestgate.probes.readers.pg_activity import ACTIVITY_SQL, parse_activity
 from nestgate.probes.traffic import burst, timed_get
-from nestgate.rules.prf03_pooling import pool_limit
+from nestgate.rules.prf03_pooling import burst_findings, common_limit, declared_pool_limit, pool_limit, setting_findings
 
 pytestmark = [pytest.mark.performance]
 
 
-def _declared_setting(declared, target_config):
-    perf = target_config.model.performance
-    spec = declared.services.get(perf.pool_service)
-    files = ", ".join(target_config.model.target.compose_files)
-    assert spec is not None, f"pool service {perf.pool_service} is not declared in {files}"
-    env = {k: None if v is None else str(v) for k, v in (spec.get("environment") or {}).items()}
-    return pool_limit(env, perf.pool_limit_vars, perf.pool_url_var)
+def _declared_setting(stack, perf):
+    environment = stack.service(perf.pool_service).get("environment")
+    return declared_pool_limit(environment, perf.pool_limit_vars, perf.pool_url_var)
 
 
 @pytest.mark.declared
 @pytest.mark.control("PRF-03")
-def test_pool_limit_declared(declared, target_config, evidence):
+def test_pool_limit_declared(stack, target_config, evidence):
     perf = target_config.model.performance
     evidence.source(f"compose config of {', '.join(target_config.model.target.compose_files)}: "
                     f"services.{perf.pool_service}.environment")
     evidence.limit(pool_limit="set, 1 or more", from_vars=perf.pool_limit_vars, or_url=perf.pool_url_var)
-    setting = _declared_setting(declared, target_config)
+    setting = _declared_setting(stack, perf)
     evidence.measure(pool_limit=setting.limit, source=setting.source)
-    assert setting.limit, f"service {perf.pool_service}: {setting.problem}"
+    found = evidence.judge(setting_findings(perf.pool_service, setting))
+    assert not found, found.message
 
 
 @pytest.mark.runtime
 @pytest.mark.control("PRF-03")
-def test_pool_holds_under_burst(engine, http, declared, target_config, evidence):
+def test_pool_holds_under_burst(stack, http, target_config, evidence):
     target, perf, db = target_config.model.target, target_config.model.performance, target_config.model.infra.database
     service = perf.pool_service
-    containers = [c for c in engine.running() if c.service == service]
-    assert containers, f"service {service}: no running container in stack {target.stack}"
+    containers = stack.running(service)
     settings = {c.name: pool_limit(env_of(c.inspect), perf.pool_limit_vars, perf.pool_url_var) for c in containers}
-    declared_setting = _declared_setting(declared, target_config)
+    declared_setting = _declared_setting(stack, perf)
     ips = set().union(*(container_ips(c.inspect) for c in containers))
 
-    pg = PgSession.open(engine, db.service, db.port, db.user, read_secret(db.password, target_config),
-                        target.call_timeout_s)
-    evidence.source(f"GET /containers/{{id}}/json (Config.Env, addresses) of {service} on {engine.url}")
+    pg = stack.postgres()
+    evidence.source(f"GET /containers/{{id}}/json (Config.Env, addresses) of {service} on {stack.engine.url}")
     evidence.source(f"{perf.pool_burst_requests} x GET {http.url(perf.pool_burst_path)}, "
                     f"{perf.pool_burst_concurrency} at once")
-    evidence.source(f"psql pg_stat_activity via {pg.describe(db.dbname)}; password: {db.password.describe()}")
+    evidence.source(f"psql pg_stat_activity via {pg.describe(db.dbname)}")
 
     def connections() -> int:
         result = pg.psql(db.dbname, ACTIVITY_SQL)
@@ -75,31 +68,13 @@ def test_pool_holds_under_burst(engine, http, declared, target_config, evidence)
     run = burst(lambda: timed_get(http, perf.pool_burst_path, target.call_timeout_s),
                 perf.pool_burst_requests, perf.pool_burst_concurrency, connections)
     peak = max([before, *run.polls])
-    limits = {s.limit for s in settings.values()}
-    limit = next(iter(limits)) if len(limits) == 1 else None
-    allowed = limit * len(containers) if limit else None
-    evidence.limit(connections_at_most=allowed, replicas=len(containers), failed_requests=0)
+    limit = common_limit(settings)
+    evidence.limit(connections_at_most=limit * len(containers) if limit else None, replicas=len(containers),
+                   failed_requests=0)
     evidence.measure(pool_limit={name: s.source or None for name, s in settings.items()},
                      declared=declared_setting.source or None, connections_before=before,
                      connections_polled=run.polls, connections_peak=peak, burst_seconds=round(run.seconds, 2),
                      answers=run.outcomes())
-
-    held = (f"a burst of {perf.pool_burst_requests} requests ({perf.pool_burst_concurrency} at once) to "
-            f"{perf.pool_burst_path} held up to {peak} connections from {service} in pg_stat_activity")
-    unset = [f"{s.problem} (container {name})" for name, s in settings.items() if not s.limit]
-    assert not unset, f"service {service}: {'; '.join(unset)}; {held}"
-    assert limit is not None, (f"service {service}: its containers run with different pool limits "
-                               f"({', '.join(f'{n}: {s.source}' for n, s in settings.items())}); {held}")
-    assert declared_setting.limit == limit, (
-        f"service {service}: pool limit declared {declared_setting.source or declared_setting.problem}, "
-        f"in force {next(iter(settings.values())).source}")
-    problems = []
-    if peak > allowed:
-        problems.append(f"{held}, over the pool limit {limit} x {len(containers)} replica(s) = {allowed} "
-                        f"({next(iter(settings.values())).source})")
-    failures = run.failures()
-    if failures:
-        first = failures[0]
-        problems.append(f"{len(failures)} of {len(run.attempts)} burst requests to {perf.pool_burst_path} failed "
-                        f"({run.outcomes()}; first: {first.why()})")
-    assert not problems, f"service {service}: " + "; ".join(problems)
+    found = evidence.judge(burst_findings(service, settings, declared_setting, peak, run, perf.pool_burst_path,
+                                          perf.pool_burst_concurrency))
+    assert not found, found.message

@@ -7,6 +7,7 @@ it, judged at its peak over the sample rounds; every container's figure is recor
 
 import pytest
 
+from nestgate.rules.prf04_memory_total import memory_total_findings
 from nestgate.rules.prf06_utilization import MIB
 
 pytestmark = [pytest.mark.performance, pytest.mark.runtime]
@@ -24,12 +25,6 @@ def test_stack_memory_total_under_limit(usage_window, engine, target_config, evi
     evidence.measure(total_mib_per_round=[round(t / MIB, 1) for t in totals],
                      window_s=usage_window.window_s(), round_seconds=usage_window.round_seconds(),
                      per_container_mib={u.container: round(u.memory_peak_bytes / MIB, 1) for u in usage})
-    absent = [s for s in target.services if s not in {u.service for u in usage}]
-    assert not absent, (f"stack {target.stack}: no running container for service(s) {', '.join(absent)}, "
-                        "so the total would leave them out")
-    peak = max(totals)
-    largest = ", ".join(f"{u.container} ({u.memory_peak_bytes / MIB:.0f} MiB)"
-                        for u in sorted(usage, key=lambda u: -u.memory_peak_bytes)[:3])
-    assert peak < perf.memory_total_limit_mb * MIB, (
-        f"stack {target.stack} uses {peak / MIB:.0f} MiB of memory in total (peak of {rounds} docker stats "
-        f"rounds, {len(usage)} containers), limit {perf.memory_total_limit_mb:g} MiB; largest: {largest}")
+    found = evidence.judge(memory_total_findings(target.stack, target.services, usage_window,
+                                                 perf.memory_total_limit_mb))
+    assert not found, found.message

@@ -10,7 +10,7 @@ import pytest
 
 from nestgate.gate.params import each_response_endpoint
 from nestgate.probes.traffic import timed_get
-from nestgate.rules.prf05_response_time import LatencyRun
+from nestgate.rules.prf05_response_time import LatencyRun, response_findings
 
 pytestmark = [pytest.mark.performance, pytest.mark.runtime]
 
@@ -25,17 +25,8 @@ def test_response_time_under_limit(endpoint, http, target_config, evidence):
     evidence.limit(p95_s_under=run.limit_s, max_s_under=run.limit_s, failed_requests=0)
     while len(run.attempts) < run.planned and not run.decided():
         run.add(timed_get(http, endpoint, perf.response_timeout_s))
-    sent, failures = len(run.attempts), run.failures()
-    p95, worst = run.percentile_s(), run.max_s()
-    evidence.measure(requests=sent, planned=run.planned, p95_s=round(p95, 3), max_s=round(worst, 3),
-                     times_s=[round(a.elapsed_s, 3) for a in run.attempts],
-                     statuses=[a.status for a in run.attempts], failed=len(failures))
-    problems = []
-    if failures:
-        first = failures[0]
-        problems.append(f"{len(failures)} of {sent} requests failed ({first.why()})")
-    if p95 >= run.limit_s or worst >= run.limit_s:
-        stopped = (f" (stopped after {sent} of {run.planned}: p95 and max over all are over)"
-                   if sent < run.planned else "")
-        problems.append(f"p95 {p95:.2f} s, max {worst:.2f} s over {sent} requests, limit {run.limit_s:g} s{stopped}")
-    assert not problems, f"GET {url}: " + "; ".join(problems)
+    evidence.measure(requests=len(run.attempts), planned=run.planned, p95_s=round(run.percentile_s(), 3),
+                     max_s=round(run.max_s(), 3), times_s=[round(a.elapsed_s, 3) for a in run.attempts],
+                     statuses=[a.status for a in run.attempts], failed=len(run.failures()))
+    found = evidence.judge(response_findings(url, run))
+    assert not found, found.message

@@ -8,14 +8,14 @@ nestgate.rules.prf06_utilization).
 import pytest
 
 from nestgate.gate.params import each_service
-from nestgate.rules.prf06_utilization import MIB
+from nestgate.rules.prf06_utilization import utilization_findings
 
 pytestmark = [pytest.mark.performance, pytest.mark.runtime]
 
 
 @pytest.mark.control("PRF-06", service=each_service)
 def test_utilization_under_limits(service, usage_window, engine, target_config, evidence):
-    stack, perf = target_config.model.target.stack, target_config.model.performance
+    stack_name, perf = target_config.model.target.stack, target_config.model.performance
     rounds = len(usage_window.rounds)
     window = usage_window.window_s()
     evidence.source(f"{usage_window.source(engine.url)}, {rounds} rounds over {window:g} s, each over the whole "
@@ -24,17 +24,6 @@ def test_utilization_under_limits(service, usage_window, engine, target_config, 
     usage = [u for u in usage_window.per_container() if u.service == service]
     evidence.measure(window_s=window, round_seconds=usage_window.round_seconds(),
                      containers={u.container: u.record() for u in usage})
-    assert usage, f"service {service}: no running container in stack {stack}"
-    problems = []
-    for u in usage:
-        if u.memory_percent >= perf.memory_percent_limit:
-            problems.append(f"container {u.container} uses {u.memory_peak_bytes / MIB:.0f} MiB of its "
-                            f"{u.memory_limit_bytes / MIB:.0f} MiB memory limit ({u.memory_percent:.0f} %, "
-                            f"limit {perf.memory_percent_limit:g} %)")
-        if u.cpu_percent_of_limit >= perf.cpu_percent_limit:
-            basis = (f"its {u.cpu_limit_cores:g} CPU limit" if u.cpu_limited
-                     else f"the host's {u.cpu_limit_cores:g} CPUs")
-            problems.append(f"container {u.container} uses {u.cpu_percent_of_limit:.1f} % of {basis} "
-                            f"({u.cpu_mean_percent:.1f} % in docker stats, mean over {window:g} s), "
-                            f"limit {perf.cpu_percent_limit:g} %")
-    assert not problems, f"service {service}: " + "; ".join(problems)
+    found = evidence.judge(utilization_findings(service, stack_name, usage, window, perf.memory_percent_limit,
+                                                perf.cpu_percent_limit))
+    assert not found, found.message

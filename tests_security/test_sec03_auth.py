@@ -15,7 +15,7 @@ import pytest
 from nestgate.probes.credentials import read_secret
 from nestgate.probes.stateless_http import stateless_http
 from nestgate.redact import REDACTOR
-from nestgate.rules.sec03_auth import expect, json_path, presenting, token_from_login
+from nestgate.rules.sec03_auth import csrf_findings, expect, json_path, presenting, token_findings, token_from_login
 
 pytestmark = [pytest.mark.security, pytest.mark.runtime]
 
@@ -26,7 +26,7 @@ def test_login_logout_flow(target_config, evidence):
     t = target_config.model.target
     client = stateless_http(t.base_url, t.call_timeout_s)
     steps: list[str] = []
-    problems: list[str] = []
+    problems = []  # findings of every step, judged at the end
     evidence.source(f"HTTP requests to {t.base_url} (no cookie jar)")
     evidence.limit(health="2xx", login="2xx with a token", protected_with_token="2xx",
                    protected_without_token="401/403", wrong_credential="401/403", after_logout="401/403")
@@ -35,9 +35,7 @@ def test_login_logout_flow(target_config, evidence):
         answer = client.request(endpoint.method, endpoint.path, **kwargs)
         steps.append(f"{name}: {endpoint.method} {endpoint.path} -> {answer.status} ({answer.elapsed_s * 1000:.0f} ms)")
         evidence.measure(mode=a.mode, steps=steps)
-        problem = expect(name, endpoint.method, endpoint.path, answer.status, wanted)
-        if problem:
-            problems.append(problem)
+        problems.extend(expect(name, endpoint.method, endpoint.path, answer.status, wanted))
         return answer
 
     step("auth health", a.health, "2xx")
@@ -49,10 +47,9 @@ def test_login_logout_flow(target_config, evidence):
         step("wrong password", a.login, "rejected", json=wrong)
         login = step("login", a.login, "2xx", json={a.username_field: a.username, a.password_field: password})
         token, where = token_from_login(login.json(), login.headers, a.token_json_path, a.token_cookie)
-        if token is None:
-            problems.append(f"login: {a.login.method} {a.login.path} answered {login.status} with no token "
-                            f"(looked for JSON {a.token_json_path!r} and cookie {a.token_cookie!r})")
-        assert token is not None, "; ".join(problems)
+        if no_token := token_findings("login", a.login.method, a.login.path, login.status, token,
+                                      a.token_json_path, a.token_cookie):
+            evidence.fail(*problems, *no_token)
         REDACTOR.add(token)
         evidence.measure(session_from=where)
     else:
@@ -70,12 +67,12 @@ def test_login_logout_flow(target_config, evidence):
         csrf = client.get(a.csrf_path, headers=protected)
         steps.append(f"csrf token: GET {a.csrf_path} -> {csrf.status}")
         value = json_path(csrf.json(), a.csrf_json_path) or token_from_login(None, csrf.headers, "", a.csrf_cookie)[0]
-        if not isinstance(value, str) or not value:
-            problems.append(f"csrf: GET {a.csrf_path} answered {csrf.status} with no token "
-                            f"(JSON {a.csrf_json_path!r}, cookie {a.csrf_cookie!r})")
-        else:
+        no_csrf = csrf_findings(a.csrf_path, csrf.status, value, a.csrf_json_path, a.csrf_cookie)
+        problems.extend(no_csrf)
+        if not no_csrf:
             logout_headers = {**presenting(token, a.token_location, a.cookie_name, {a.csrf_cookie: value}),
                               a.csrf_header: value}
     step("logout", a.logout, "2xx", headers=logout_headers)
     step("protected after logout", a.protected, "rejected", headers=protected)
-    assert not problems, "; ".join(problems)
+    found = evidence.judge(problems)
+    assert not found, found.message

@@ -22,7 +22,17 @@ from nestgate.gate.params import drill_modes
 from nestgate.probes import swarm_objects
 from nestgate.probes.credentials import read_secret
 from nestgate.rules.sec02_secrets import with_prefix
-from nestgate.rules.sec06_rotation import age_days, describe_age, plan_rotation, versioned
+from nestgate.rules.sec06_rotation import (
+    age_days,
+    describe_age,
+    drill_findings,
+    dry_run_findings,
+    no_secrets_findings,
+    plan_findings,
+    plan_rotation,
+    secret_findings,
+    users_findings,
+)
 
 pytestmark = [pytest.mark.security, pytest.mark.runtime]
 
@@ -31,19 +41,15 @@ pytestmark = [pytest.mark.security, pytest.mark.runtime]
 def test_secret_ages_and_versioned_names(target_config, engine, evidence):
     policy = target_config.model.security.secrets
     now = dt.datetime.now(dt.UTC)
-    found = swarm_objects.secrets(engine)
+    swarm_secrets = swarm_objects.secrets(engine)
     evidence.source(f"GET /secrets on {engine.url}")
-    prefixed = [s for s in found if s.name in with_prefix([x.name for x in found], policy.prefix)]
+    prefixed = [s for s in swarm_secrets if s.name in with_prefix([x.name for x in swarm_secrets], policy.prefix)]
     evidence.measure(secrets={s.name: {"created": s.created.isoformat(), "age": describe_age(age_days(s.created, now))}
                               for s in prefixed})
     evidence.limit(max_age_days=policy.max_age_days, naming=f"{policy.prefix}_<name>_vN")
-    assert prefixed, f"no swarm secret named {policy.prefix}_*: nothing to judge (is the stack deployed?)"
-    problems = [f"secret {s.name} does not follow the versioned naming {policy.prefix}_<name>_vN"
-                for s in prefixed if versioned(s.name, policy.prefix) is None]
-    problems += [f"secret {s.name} is {describe_age(age_days(s.created, now))} old "
-                 f"(created {s.created:%Y-%m-%d %H:%M:%S} UTC), max {describe_age(policy.max_age_days)}"
-                 for s in prefixed if age_days(s.created, now) > policy.max_age_days]
-    assert not problems, "; ".join(problems)
+    evidence.require(no_secrets_findings(policy.prefix, prefixed))
+    found = evidence.judge(secret_findings(prefixed, policy.prefix, policy.max_age_days, now))
+    assert not found, found.message
 
 
 @pytest.mark.control("SEC-06", mode=drill_modes)
@@ -54,29 +60,24 @@ def test_rotation_drill(mode, target_config, engine, evidence):
     services = swarm_objects.services(engine)
     evidence.source(f"GET /secrets, /services (stack {engine.stack}) on {engine.url}")
     evidence.limit(converge_timeout_s=rot.converge_timeout_s, destructive_allowed=mode == "destructive")
-    try:
-        plan = plan_rotation(names, prefix, rot.secret)
-    except ValueError as exc:
-        raise AssertionError(f"rotation of {prefix}_{rot.secret}: {exc} (security.rotation.secret)") from None
-    users = users_of(services, plan.current)
-    evidence.measure(mode=mode, rotate=plan.current, to=plan.next, services=[s.name for s in users])
-    assert users, (f"no service of stack {engine.stack} uses {plan.current}: rotating it would prove nothing "
-                   "(pick a secret in use: security.rotation.secret)")
+    evidence.require(plan_findings(names, prefix, rot.secret))
+    plan = plan_rotation(names, prefix, rot.secret)
+    users = [s.name for s in users_of(services, plan.current)]
+    evidence.measure(mode=mode, rotate=plan.current, to=plan.next, services=users)
+    evidence.require(users_findings(engine.stack, plan.current, users))
     value = read_secret(rot.new_value, target_config).encode() if rot.new_value else \
         pysecrets.token_urlsafe(48).encode()
 
     if mode == "dry-run":
-        unhealthy = [c.name for s in users for c in engine.running()
-                     if c.service == s.name and c.health not in ("healthy", "")]
-        missing = [s.name for s in users if not any(c.service == s.name for c in engine.running())]
+        running = engine.running()
         evidence.measure(drill="not run: destructive drills not allowed (security.rotation.allow_destructive, "
                                "$NESTGATE_ALLOW_DESTRUCTIVE)")
-        assert not missing and not unhealthy, (
-            f"rotation of {plan.current} could not start cleanly: services without a running container "
-            f"{missing}, unhealthy containers {unhealthy}")
+        found = evidence.judge(dry_run_findings(plan.current, users, running))
+        assert not found, found.message
         return
 
     report = rotate(engine, plan.current, plan.next, value, rot.converge_timeout_s)
     evidence.source(f"POST /secrets/create, /services/<id>/update, DELETE /secrets/<id> on {engine.url}")
     evidence.measure(drill="run", timings_s=report.timings_s)
-    assert not report.failure, f"rotation drill {plan.current} -> {plan.next} failed: {report.failure}"
+    found = evidence.judge(drill_findings(plan.current, plan.next, report.failure))
+    assert not found, found.message

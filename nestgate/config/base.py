@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Strict(BaseModel):
@@ -14,8 +14,11 @@ class Strict(BaseModel):
 class SecretRef(Strict):
     """Where a credential comes from: an environment variable or a file, never the config itself."""
 
-    env: str | None = None
-    file: str | None = None
+    env: str | None = Field(None, description=(
+        "Name of the environment variable holding the credential (without $). Give exactly one of env and file."))
+    file: str | None = Field(None, description=(
+        "File holding the credential, relative to the config file; trailing line breaks are ignored. "
+        "Give exactly one of env and file."))
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretRef:

@@ -18,42 +18,51 @@ BACKSTOP_S = 3600
 class Images(Strict):
     """BLD-01: build every service that has a `build:` section, as deploy-secure.sh does."""
 
-    # deploy-secure.sh runs `docker compose ... build --no-cache`.
-    no_cache: bool = True
-    # Images are built under throwaway tags `<tag_prefix>/<stack>-<service>:<run>`, never under the
-    # tag the running stack uses, and removed afterwards unless kept.
-    tag_prefix: str = "nestgate-build"
-    keep: bool = False
-    # Upper bound for one service's build (the engine's build call and its output stream).
-    timeout_s: float = Field(900.0, gt=0)
-    # Builds at once (the engine's legacy builder runs them side by side).
-    parallel: int = Field(2, ge=1, le=8)
+    no_cache: bool = Field(True, description=(
+        "BLD-01: build without the layer cache, as deploy-secure.sh's `docker compose ... build --no-cache`."))
+    tag_prefix: str = Field("nestgate-build", description=(
+        "BLD-01: images are built under throwaway tags `<tag_prefix>/<stack>-<service>:<run>`, never under "
+        "the tag the running stack uses."))
+    keep: bool = Field(False, description=(
+        "BLD-01: keep the throwaway images after the control; false removes them."))
+    timeout_s: float = Field(900.0, gt=0, description=(
+        "BLD-01: upper bound in seconds for one service's build (the engine's build call and its output stream)."))
+    parallel: int = Field(2, ge=1, le=8, description=(
+        "BLD-01: builds at once, 1 to 8 (the engine's legacy builder runs them side by side)."))
 
 
 class SharedPackage(Strict):
     """BLD-02: the shared library and the packages that consume it."""
 
-    package: str = "@medianest/shared"
-    dir: str = "shared"  # the package's own directory
-    built_output: str = "dist"  # relative to dir: where its build lands (`tsc --build` -> dist)
-    consumers: list[str] = Field(default_factory=lambda: ["backend"])
+    package: str = Field("@medianest/shared", description=(
+        "BLD-02: npm name of the shared package, as its consumers import it."))
+    dir: str = Field("shared", description="BLD-02: the shared package's own directory, relative to source_dir.")
+    built_output: str = Field("dist", description=(
+        "BLD-02: where the shared package's build lands, relative to dir (`tsc --build` -> dist); every "
+        "consumer must resolve the package into it."))
+    consumers: list[str] = Field(default_factory=lambda: ["backend"], description=(
+        "BLD-02: directories of the packages that consume the shared package, relative to source_dir; "
+        "one subject each."))
 
 
 class Build(Strict):
-    # Seconds from a container's start until it must report healthy (BLD-05).
-    healthy_within_s: float = Field(30.0, gt=0)
-    # Where the Node commands run, relative to target.project_dir.
-    source_dir: str = "."
-    # Upper bound for each Node command (type-check, tests, module resolution).
-    command_timeout_s: float = Field(600.0, gt=0)
-    images: Images = Field(default_factory=Images)
-    shared: SharedPackage = Field(default_factory=SharedPackage)
-    # BLD-03: each must exit 0 with no `error TSnnnn` in its output. MediaNest's root `typecheck`
-    # script runs `tsc --noEmit` in backend and frontend.
-    typecheck_commands: list[list[str]] = Field(default_factory=lambda: [["npm", "run", "typecheck"]])
-    # BLD-04: the procedure's `npm run test:critical-path` (MediaNest does not define it: a gate
-    # run on MediaNest fails naming the missing script, which is the finding).
-    critical_path_command: list[str] = Field(default_factory=lambda: ["npm", "run", "test:critical-path"])
+    healthy_within_s: float = Field(30.0, gt=0, description=(
+        "BLD-05: seconds from a container's start until it must report healthy."))
+    source_dir: str = Field(".", description=(
+        "BLD-02/03/04: where the Node commands run, relative to target.project_dir."))
+    command_timeout_s: float = Field(600.0, gt=0, description=(
+        "BLD-02/03/04: upper bound in seconds for each Node command (module resolution, type-check, tests)."))
+    images: Images = Field(default_factory=Images, description="BLD-01: the image builds.")
+    shared: SharedPackage = Field(default_factory=SharedPackage, description=(
+        "BLD-02: the shared package and its consumers."))
+    typecheck_commands: list[list[str]] = Field(default_factory=lambda: [["npm", "run", "typecheck"]], description=(
+        "BLD-03: argv lists (no shell), each must exit 0 with no `error TSnnnn` in its output. MediaNest's root "
+        "`typecheck` script runs `tsc --noEmit` in backend and frontend."))
+    critical_path_command: list[str] = Field(
+        default_factory=lambda: ["npm", "run", "test:critical-path"], description=(
+            "BLD-04: argv list (no shell) of the procedure's critical-path tests; it must exit 0 having run at "
+            "least one test, none failed. MediaNest "
+            "does not define the script: a gate run on MediaNest fails naming it, which is the finding."))
 
     @field_validator("critical_path_command")
     @classmethod

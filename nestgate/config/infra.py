@@ -30,13 +30,17 @@ def _compiles(patterns: dict[str, str]) -> dict[str, str]:
 class EnvCheck(Strict):
     """INF-02: required environment variables, where the services get them."""
 
-    # The services that read the required variables (MediaNest: the backend, service `app`).
-    services: list[str] = Field(default_factory=lambda: ["app"])
-    # Required names; empty = every variable named in env_example (relative to target.project_dir).
-    required: list[str] = Field(default_factory=list)
-    env_example: str = ".env.example"
-    # Kind of placeholder -> regex searched in the value. A match fails; only the kind is printed.
-    placeholders: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PLACEHOLDERS))
+    services: list[str] = Field(default_factory=lambda: ["app"], description=(
+        "INF-02: the services that read the required variables, one subject each (MediaNest: the backend, "
+        "service `app`)."))
+    required: list[str] = Field(default_factory=list, description=(
+        "INF-02: names of the variables that must be set, non-empty and no placeholder; empty = every "
+        "variable named in env_example."))
+    env_example: str = Field(".env.example", description=(
+        "INF-02: file listing the required variables when required is empty, relative to target.project_dir."))
+    placeholders: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PLACEHOLDERS), description=(
+        "INF-02: kind of placeholder -> regular expression searched in each value. A match fails; only the "
+        "kind is printed, never the value."))
 
     @field_validator("placeholders")
     @classmethod
@@ -50,62 +54,74 @@ class Database(Strict):
     nestgate runs the server's own client (psql, pg_dump) inside the service's container through
     the engine's exec API, so the data network stays unpublished (SEC-05)."""
 
-    service: str = "postgres"
-    port: int = 5432
-    # MediaNest's defaults (`${POSTGRES_DB:-medianest}`, `${POSTGRES_USER:-medianest}`): names, not credentials.
-    dbname: str = "medianest"
-    user: str = "medianest"
-    password: SecretRef = Field(default_factory=lambda: SecretRef(env="POSTGRES_PASSWORD"))
-    # Database to connect to for CREATE/DROP DATABASE of the drill's scratch copy.
-    maintenance_db: str = "postgres"
+    service: str = Field("postgres", description=(
+        "INF-03/INF-05 (and PRF-03's connection count): the PostgreSQL service; psql and pg_dump run inside "
+        "its container."))
+    port: int = Field(5432, description="INF-03/INF-05: PostgreSQL's TCP port inside the data network.")
+    dbname: str = Field("medianest", description=(
+        "INF-03/INF-05: the application's database (MediaNest: `${POSTGRES_DB:-medianest}`); a name, not "
+        "a credential."))
+    user: str = Field("medianest", description=(
+        "INF-03/INF-05: the application's database role (MediaNest: `${POSTGRES_USER:-medianest}`); a name, "
+        "not a credential."))
+    password: SecretRef = Field(default_factory=lambda: SecretRef(env="POSTGRES_PASSWORD"), description=(
+        "INF-03/INF-05: where the role's password comes from: env or file, never the value itself."))
+    maintenance_db: str = Field("postgres", description=(
+        "INF-05: database to connect to for CREATE/DROP DATABASE of the drill's scratch copy."))
 
 
 class RedisCheck(Strict):
     """INF-03: Redis answers PING with its password (redis-cli inside the service's container)."""
 
-    service: str = "redis"
-    port: int = 6379
-    password: SecretRef = Field(default_factory=lambda: SecretRef(env="REDIS_PASSWORD"))
+    service: str = Field("redis", description="INF-03: the Redis service; redis-cli runs inside its container.")
+    port: int = Field(6379, description="INF-03: Redis's TCP port inside the data network.")
+    password: SecretRef = Field(default_factory=lambda: SecretRef(env="REDIS_PASSWORD"), description=(
+        "INF-03: where Redis's password comes from: env or file, never the value itself."))
 
 
 class AppReport(Strict):
     """INF-03: where an app service reports its own database connection."""
 
-    service: str
-    path: str  # requested through target.base_url
-    # Dotted path into the JSON body; a list step matches the element whose name/id/component is the key.
-    # The value there is a status string, or an object carrying `status`.
-    field: str
+    service: str = Field(description="INF-03: the app service whose report this is (the test's subject).")
+    path: str = Field(description="INF-03: GET path of the report, requested through target.base_url.")
+    field: str = Field(description=(
+        "INF-03: dotted path into the JSON body; a list step matches the element whose name/id/component is "
+        "the key. The value there is a status string, or an object carrying status_field."))
 
 
 class HealthEndpoint(Strict):
     """INF-04: one health endpoint, requested through target.base_url."""
 
-    path: str
-    timeout_s: float = 10.0
+    path: str = Field(description="INF-04: GET path of the endpoint, under target.base_url.")
+    timeout_s: float = Field(10.0, description="INF-04: seconds within which the endpoint must answer 2xx.")
 
 
 class Backup(Strict):
     """INF-05: the backup drill (pg_dump, restore into a scratch database, compare, drop)."""
 
-    scratch_prefix: str = "nestgate_drill"
-    # Upper bound for the whole drill (dump, restore, checksums, drop).
-    timeout_s: float = 300.0
-    # Attempts when live tables change while the dump runs (each attempt checksums before and after).
-    attempts: int = 3
+    scratch_prefix: str = Field("nestgate_drill", description=(
+        "INF-05: name prefix of the scratch database the dump is restored into (a random suffix is added)."))
+    timeout_s: float = Field(300.0, description=(
+        "INF-05: upper bound in seconds for the whole drill (dump, restore, checksums, drop)."))
+    attempts: int = Field(3, description=(
+        "INF-05: dump attempts when live tables change while the dump runs (each attempt checksums before "
+        "and after)."))
 
 
 class Services(Strict):
     """INF-06: replicas, health, and no task failures or restarts within the window."""
 
-    window_min: float = 60.0
+    window_min: float = Field(60.0, description=(
+        "INF-06: minutes back from now in which no task of a Swarm service may have failed or restarted."))
 
 
 class Logs(Strict):
     """INF-07: error lines in the stack's container logs over the window."""
 
-    window_min: float = 60.0
-    pattern: str = r"(?i)\b(error|fatal|panic|critical)\b"
+    window_min: float = Field(60.0, description="INF-07: minutes of container logs read back from now.")
+    pattern: str = Field(r"(?i)\b(error|fatal|panic|critical)\b", description=(
+        "INF-07: regular expression; a log line matching it is an error line. The watch counts error lines "
+        "with it too."))
 
     @field_validator("pattern")
     @classmethod
@@ -116,29 +132,40 @@ class Logs(Strict):
 class Rollback(Strict):
     """INF-08: each built service has a previous image to roll back to."""
 
-    # Optional JSON record a deploy wrapper writes: {"services": {"app": {"previous_image": "..."}}},
-    # relative to the config file. Used for services whose swarm spec carries no PreviousSpec.
-    record_file: str = ""
+    record_file: str = Field("", description=(
+        "INF-08: optional JSON record a deploy wrapper writes ({\"services\": {\"app\": {\"previous_image\": "
+        "\"...\"}}}), relative to the config file; used for services whose swarm spec carries no PreviousSpec. "
+        "\"\" = none."))
 
 
 class Infra(Strict):
-    errors_per_minute_limit: float = 10.0
-    rollback_limit_s: float = 300.0
-    env: EnvCheck = Field(default_factory=EnvCheck)
-    database: Database = Field(default_factory=Database)
-    redis: RedisCheck = Field(default_factory=RedisCheck)
-    # MediaNest's backend reports database and cache under /health/ready (routes/simple-health.ts).
+    errors_per_minute_limit: float = Field(10.0, description=(
+        "INF-07: the most error lines within any 60 s span of the window must stay under this."))
+    rollback_limit_s: float = Field(300.0, description=(
+        "INF-08: seconds `nestgate deploy --rollback` gets to restore the stack (rollback command, then the "
+        "post-deploy gate passing again)."))
+    env: EnvCheck = Field(default_factory=EnvCheck, description="INF-02: required environment variables.")
+    database: Database = Field(default_factory=Database, description=(
+        "INF-03 and INF-05: the PostgreSQL service and the application's credentials."))
+    redis: RedisCheck = Field(default_factory=RedisCheck, description="INF-03: the Redis service and its password.")
     app_reports: list[AppReport] = Field(
-        default_factory=lambda: [AppReport(service="app", path="/health/ready", field="checks.database")])
-    # The procedure's endpoints. In the real MediaNest backend only /health exists; the other two
-    # fall into the /api/* 404 (see MEDIANEST.md): kept as the procedure states them.
+        default_factory=lambda: [AppReport(service="app", path="/health/ready", field="checks.database")],
+        description=(
+            "INF-03: where each app service reports its own database connection, one subject each. MediaNest's "
+            "backend reports database and cache under /health/ready."))
     health_endpoints: list[HealthEndpoint] = Field(default_factory=lambda: [
         HealthEndpoint(path="/health"), HealthEndpoint(path="/api/auth/health"),
-        HealthEndpoint(path="/api/media/health")])
-    # A JSON body's status field must hold one of these (case-insensitive).
-    healthy_statuses: list[str] = Field(default_factory=lambda: ["healthy", "ok", "up", "pass", "ready", "alive"])
-    status_field: str = "status"
-    backup: Backup = Field(default_factory=Backup)
-    services: Services = Field(default_factory=Services)
-    logs: Logs = Field(default_factory=Logs)
-    rollback: Rollback = Field(default_factory=Rollback)
+        HealthEndpoint(path="/api/media/health")], description=(
+        "INF-04: the health endpoints, one subject each; the defaults are the procedure's. In MediaNest only "
+        "/health exists; the other two fall into the /api/* 404 (kept as the procedure states them)."))
+    healthy_statuses: list[str] = Field(
+        default_factory=lambda: ["healthy", "ok", "up", "pass", "ready", "alive"], description=(
+            "INF-03/INF-04: a JSON body's status field must hold one of these (case-insensitive)."))
+    status_field: str = Field("status", description=(
+        "INF-03/INF-04: name of the status field in a JSON health answer."))
+    backup: Backup = Field(default_factory=Backup, description="INF-05: the backup and restore drill.")
+    services: Services = Field(default_factory=Services, description=(
+        "INF-06: the window for task failures and restarts."))
+    logs: Logs = Field(default_factory=Logs, description="INF-07: which log lines count as errors, over what window.")
+    rollback: Rollback = Field(default_factory=Rollback, description=(
+        "INF-08: where previous images are recorded."))

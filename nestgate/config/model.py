@@ -14,9 +14,14 @@ from nestgate.config.watch import Watch
 
 
 class NestgateConfig(Strict):
-    target: Target = Field(default_factory=Target)
-    security: Security = Field(default_factory=Security)
-    build: Build = Field(default_factory=Build)
-    performance: Performance = Field(default_factory=Performance)
-    infra: Infra = Field(default_factory=Infra)
-    watch: Watch = Field(default_factory=Watch)
+    target: Target = Field(default_factory=Target, description=(
+        "Which deployment nestgate gates, and how to reach it (engine, compose files, base URL, services)."))
+    security: Security = Field(default_factory=Security, description="The security gate, SEC-01 .. SEC-07.")
+    build: Build = Field(default_factory=Build, description=(
+        "The build gate, BLD-01 .. BLD-06; paths relative to target.project_dir, commands as argv lists."))
+    performance: Performance = Field(default_factory=Performance, description=(
+        "The performance gate, PRF-01 .. PRF-06."))
+    infra: Infra = Field(default_factory=Infra, description="The infrastructure gate, INF-01 .. INF-08.")
+    watch: Watch = Field(default_factory=Watch, description=(
+        "Post-deploy monitoring (`nestgate watch`, `nestgate kpi`): schedule, signals, triggers, actions and "
+        "KPI targets."))

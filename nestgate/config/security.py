@@ -14,21 +14,26 @@ SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "NEGLIGIBLE", "UNKNOWN")
 class ScanReport(Strict):
     """One scanner report (SEC-01), relative to the config file's directory."""
 
-    path: str
-    format: Literal["trivy", "grype", "sarif"]
-    # Older than this (report's own timestamp, else the file's mtime) = no current evidence.
-    max_age_hours: float = Field(default=24.0, gt=0)
+    path: str = Field(description="SEC-01: the report file, relative to the config file.")
+    format: Literal["trivy", "grype", "sarif"] = Field(description=(
+        "SEC-01: the report's format: \"trivy\" (Trivy JSON), \"grype\" (Grype JSON) or \"sarif\" (SARIF 2.1.0)."))
+    max_age_hours: float = Field(default=24.0, gt=0, description=(
+        "SEC-01: hours; a report older than this (its own timestamp, else the file's mtime) is no current "
+        "evidence."))
 
 
 class ScanPolicy(Strict):
-    # MediaNest's deploy-secure.sh creates security-reports/ and runs Trivy there:
-    #   trivy image --format json -o security-reports/trivy.json <image>
     reports: list[ScanReport] = Field(
-        default_factory=lambda: [ScanReport(path="security-reports/trivy.json", format="trivy")])
-    # P0/P1: findings at these severities block, unless waived.
-    blocking_severities: list[str] = Field(default_factory=lambda: ["CRITICAL", "HIGH"])
-    # Finding waivers (nestgate/waivers.py format; id = CVE or finding ID); "" = no waivers.
-    waivers_file: str = ""
+        default_factory=lambda: [ScanReport(path="security-reports/trivy.json", format="trivy")], description=(
+            "SEC-01: the scanner reports to judge; none configured fails (no scan evidence). MediaNest's "
+            "deploy-secure.sh runs Trivy into security-reports/: "
+            "`trivy image --format json -o security-reports/trivy.json <image>`."))
+    blocking_severities: list[str] = Field(default_factory=lambda: ["CRITICAL", "HIGH"], description=(
+        "SEC-01: findings at these severities (P0/P1) block unless waived; one or more of CRITICAL, HIGH, "
+        "MEDIUM, LOW, NEGLIGIBLE, UNKNOWN (case-insensitive)."))
+    waivers_file: str = Field("", description=(
+        "SEC-01: TOML file of finding waivers ([[waiver]] with id = CVE or finding ID, justification, owner, "
+        "expires), relative to the config file; \"\" = no waivers."))
 
     @field_validator("blocking_severities")
     @classmethod
@@ -41,15 +46,20 @@ class ScanPolicy(Strict):
 
 
 class SecretsPolicy(Strict):
-    # Swarm secrets named "<prefix>_..." belong to the target.
-    prefix: str = "medianest"
-    expected_count: int = 9
-    max_age_days: float = 90.0
+    prefix: str = Field("medianest", description=(
+        "SEC-02/SEC-06: Swarm secrets named \"<prefix>_...\" belong to the target (versioned as "
+        "<prefix>_<name>_vN)."))
+    expected_count: int = Field(9, description=(
+        "SEC-02: exact number of Swarm secrets named <prefix>_* that must exist "
+        "(`docker secret ls | grep medianest | wc -l`)."))
+    max_age_days: float = Field(90.0, description=(
+        "SEC-06: days; every <prefix>_* secret must be younger than this."))
 
 
 class Endpoint(Strict):
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
-    path: str
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = Field("GET", description=(
+        "HTTP method of the request."))
+    path: str = Field(description="Path of the request, under target.base_url.")
 
 
 class AuthCheck(Strict):
@@ -60,30 +70,50 @@ class AuthCheck(Strict):
     Logout revokes the token: mint a fresh one per run. Mode "password" logs in with the test
     account (username + password) and also proves a wrong password is refused."""
 
-    mode: Literal["token", "password"] = "token"
-    # MediaNest has no /api/auth/health (the docs' path answers the /api catch-all 404).
-    health: Endpoint = Field(default_factory=lambda: Endpoint(path="/api/v1/health"))
-    login: Endpoint = Field(default_factory=lambda: Endpoint(method="POST", path="/api/v1/auth/login"))
-    username_field: str = "username"
-    password_field: str = "password"
-    # Where the login answer carries the token: a dotted JSON path, else this Set-Cookie cookie.
-    token_json_path: str = "data.token"
-    token_cookie: str = "token"
-    protected: Endpoint = Field(default_factory=lambda: Endpoint(path="/api/v1/auth/session"))
-    logout: Endpoint = Field(default_factory=lambda: Endpoint(method="POST", path="/api/v1/auth/logout"))
-    # How requests present the token: "bearer" (Authorization header) or "cookie" (cookie_name).
-    token_location: Literal["bearer", "cookie"] = "bearer"
-    cookie_name: str = "token"
-    # Double-submit CSRF before logout (MediaNest: GET /api/v1/csrf/token, cookie csrf-token,
-    # header x-csrf-token); "" = none.
-    csrf_path: str = "/api/v1/csrf/token"
-    csrf_cookie: str = "csrf-token"
-    csrf_header: str = "x-csrf-token"
-    csrf_json_path: str = "data.csrfToken"
-    # The test account (mode "password"): the name is not a secret, the password is.
-    username: str = ""
-    password: SecretRef | None = None
-    token: SecretRef | None = Field(default_factory=lambda: SecretRef(file="secrets/sec03_session_token"))
+    mode: Literal["token", "password"] = Field("token", description=(
+        "SEC-03: \"token\" starts from an operator-supplied session token (token); \"password\" logs in with "
+        "the test account (username, password) and also checks that a wrong password is refused."))
+    health: Endpoint = Field(default_factory=lambda: Endpoint(path="/api/v1/health"), description=(
+        "SEC-03: the auth health request, which must answer 2xx. MediaNest has no /api/auth/health "
+        "(that path answers the /api catch-all 404)."))
+    login: Endpoint = Field(default_factory=lambda: Endpoint(method="POST", path="/api/v1/auth/login"),
+                            description="SEC-03: the login request (mode \"password\" only), a JSON body.")
+    username_field: str = Field("username", description=(
+        "SEC-03: JSON key of the login body that carries the username (mode \"password\")."))
+    password_field: str = Field("password", description=(
+        "SEC-03: JSON key of the login body that carries the password (mode \"password\")."))
+    token_json_path: str = Field("data.token", description=(
+        "SEC-03: where the login answer carries the token: a dotted JSON path, tried before token_cookie."))
+    token_cookie: str = Field("token", description=(
+        "SEC-03: Set-Cookie cookie of the login answer that carries the token when token_json_path finds none."))
+    protected: Endpoint = Field(default_factory=lambda: Endpoint(path="/api/v1/auth/session"), description=(
+        "SEC-03: a request that needs a session: 2xx with the token, 401/403 without it, with a forged one, "
+        "and after logout."))
+    logout: Endpoint = Field(default_factory=lambda: Endpoint(method="POST", path="/api/v1/auth/logout"),
+                             description="SEC-03: the logout request, which must answer 2xx and revoke the token.")
+    token_location: Literal["bearer", "cookie"] = Field("bearer", description=(
+        "SEC-03: how requests present the token: \"bearer\" (Authorization header) or \"cookie\" (cookie_name)."))
+    cookie_name: str = Field("token", description=(
+        "SEC-03: cookie that carries the token when token_location is \"cookie\"."))
+    csrf_path: str = Field("/api/v1/csrf/token", description=(
+        "SEC-03: GET path that hands out the double-submit CSRF token needed before logout "
+        "(MediaNest: /api/v1/csrf/token); \"\" = no CSRF step."))
+    csrf_cookie: str = Field("csrf-token", description=(
+        "SEC-03: cookie that carries the CSRF token, read from the CSRF answer when csrf_json_path finds none "
+        "and sent back with the logout."))
+    csrf_header: str = Field("x-csrf-token", description=(
+        "SEC-03: request header that repeats the CSRF token on the logout."))
+    csrf_json_path: str = Field("data.csrfToken", description=(
+        "SEC-03: dotted JSON path of the CSRF token in the CSRF answer."))
+    username: str = Field("", description=(
+        "SEC-03: the test account's name (mode \"password\"); a name, not a secret."))
+    password: SecretRef | None = Field(None, description=(
+        "SEC-03: where the test account's password comes from (mode \"password\"): env or file, never the "
+        "value itself."))
+    token: SecretRef | None = Field(
+        default_factory=lambda: SecretRef(file="secrets/sec03_session_token"), description=(
+            "SEC-03: where the session token comes from (mode \"token\"): env or file. Logout revokes it: "
+            "mint a fresh one per run."))
 
     @model_validator(mode="after")
     def _credentials_for_mode(self) -> AuthCheck:
@@ -97,20 +127,24 @@ class AuthCheck(Strict):
 class Hardening(Strict):
     """SEC-04."""
 
-    # Capabilities a service may add back after dropping ALL (names without CAP_).
-    cap_add_allowed: dict[str, list[str]] = Field(default_factory=dict)
-    # Bind-mount sources that must never reach a container (a path or anything under it).
+    cap_add_allowed: dict[str, list[str]] = Field(default_factory=dict, description=(
+        "SEC-04: per service, the capabilities it may add back after dropping ALL (names without CAP_), "
+        "e.g. { nginx = [\"NET_BIND_SERVICE\"] }."))
     sensitive_host_paths: list[str] = Field(default_factory=lambda: [
         "/", "/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/run", "/var/run",
-        "/var/lib/docker", "/usr", "/lib", "/bin", "/sbin", "/home"])
+        "/var/lib/docker", "/usr", "/lib", "/bin", "/sbin", "/home"], description=(
+        "SEC-04: bind-mount sources that must never reach a container (the path or anything under it)."))
 
 
 class Isolation(Strict):
     """SEC-05. Ports of each data service probed from the host (besides its exposed ports)."""
 
     data_ports: dict[str, list[int]] = Field(
-        default_factory=lambda: {"postgres": [5432], "redis": [6379]})
-    connect_timeout_s: float = Field(default=1.0, gt=0)
+        default_factory=lambda: {"postgres": [5432], "redis": [6379]}, description=(
+            "SEC-05: per data service, the ports a TCP connect from the host must find refused, besides the "
+            "ports its container exposes."))
+    connect_timeout_s: float = Field(default=1.0, gt=0, description=(
+        "SEC-05: seconds each TCP connect from the host may take."))
 
 
 class Rotation(Strict):
@@ -119,12 +153,16 @@ class Rotation(Strict):
     (same target file), waits until they converge healthy, removes _vN. Without it the drill
     is planned and its preconditions checked, and the evidence says it did not run."""
 
-    allow_destructive: bool = False
-    # The base name (between the prefix and _vN) of the secret the drill rotates.
-    secret: str = "jwt_secret"
-    # The new value; None = 48 random bytes (fine for a JWT signing key: sessions end).
-    new_value: SecretRef | None = None
-    converge_timeout_s: float = Field(default=180.0, gt=0)
+    allow_destructive: bool = Field(False, description=(
+        "SEC-06: run the rotation drill for real (staging only; $NESTGATE_ALLOW_DESTRUCTIVE=1 does the same "
+        "for one run). Otherwise the drill is only planned and checked (SEC-06[dry-run])."))
+    secret: str = Field("jwt_secret", description=(
+        "SEC-06: base name (between the prefix and _vN) of the secret the drill rotates."))
+    new_value: SecretRef | None = Field(None, description=(
+        "SEC-06: where the rotated secret's new value comes from; none = 48 random bytes (fine for a JWT "
+        "signing key: sessions end)."))
+    converge_timeout_s: float = Field(default=180.0, gt=0, description=(
+        "SEC-06: seconds the services using the secret get to converge healthy on the new version."))
 
 
 class Monitoring(Strict):
@@ -133,25 +171,38 @@ class Monitoring(Strict):
     ("" = target.base_url). The test alert carries a unique marker; an alert is "seen" when
     the alerts listing contains it."""
 
-    service: str = "monitor"
-    base_url: str = ""
-    health_path: str = "/monitor/health"
-    heartbeat_path: str = "/monitor/heartbeat"
-    # Where the heartbeat answer says when the monitor last beat: a timestamp (ISO 8601, dotted
-    # JSON path), else an age in seconds. A monitor that never beat has no timestamp: stale.
-    heartbeat_time_field: str = "last_beat"
-    heartbeat_age_field: str = ""
-    heartbeat_max_age_s: float = Field(default=30.0, gt=0)
-    alert_path: str = "/monitor/alerts/test"
-    alerts_path: str = "/monitor/alerts"
-    alert_deadline_s: float = Field(default=15.0, gt=0)
+    service: str = Field("monitor", description=(
+        "SEC-07: the monitoring service; its containers must run and be healthy. The watch counts its alerts."))
+    base_url: str = Field("", description=(
+        "SEC-07: URL the monitor answers on; \"\" = target.base_url. Also used by the watch's alert sampling."))
+    health_path: str = Field("/monitor/health", description="SEC-07: GET path that must answer 2xx.")
+    heartbeat_path: str = Field("/monitor/heartbeat", description=(
+        "SEC-07: GET path whose JSON answer says when the monitor last beat."))
+    heartbeat_time_field: str = Field("last_beat", description=(
+        "SEC-07: dotted JSON path of the last beat's ISO 8601 timestamp; a monitor that never beat has none "
+        "(stale). \"\" = read heartbeat_age_field instead."))
+    heartbeat_age_field: str = Field("", description=(
+        "SEC-07: dotted JSON path of the heartbeat's age in seconds; read only when heartbeat_time_field is "
+        "\"\"."))
+    heartbeat_max_age_s: float = Field(default=30.0, gt=0, description=(
+        "SEC-07: seconds; an older heartbeat is stale."))
+    alert_path: str = Field("/monitor/alerts/test", description=(
+        "SEC-07: POST path that raises the test alert (JSON with a unique marker)."))
+    alerts_path: str = Field("/monitor/alerts", description=(
+        "SEC-07: GET path listing raised alerts; the test alert counts as seen once its marker shows up here. "
+        "The watch samples it for security alerts."))
+    alert_deadline_s: float = Field(default=15.0, gt=0, description=(
+        "SEC-07: seconds from posting the test alert until it must show up in the alerts listing."))
 
 
 class Security(Strict):
-    scan: ScanPolicy = Field(default_factory=ScanPolicy)
-    secrets: SecretsPolicy = Field(default_factory=SecretsPolicy)
-    auth: AuthCheck = Field(default_factory=AuthCheck)
-    hardening: Hardening = Field(default_factory=Hardening)
-    isolation: Isolation = Field(default_factory=Isolation)
-    rotation: Rotation = Field(default_factory=Rotation)
-    monitoring: Monitoring = Field(default_factory=Monitoring)
+    scan: ScanPolicy = Field(default_factory=ScanPolicy, description="SEC-01: scanner reports and blocking severities.")
+    secrets: SecretsPolicy = Field(default_factory=SecretsPolicy, description=(
+        "SEC-02 and SEC-06: the target's Swarm secrets (prefix, count, age)."))
+    auth: AuthCheck = Field(default_factory=AuthCheck, description="SEC-03: the login/logout flow.")
+    hardening: Hardening = Field(default_factory=Hardening, description="SEC-04: container hardening allowances.")
+    isolation: Isolation = Field(default_factory=Isolation, description=(
+        "SEC-05: host-side TCP connects to the data services."))
+    rotation: Rotation = Field(default_factory=Rotation, description="SEC-06: the secret rotation drill.")
+    monitoring: Monitoring = Field(default_factory=Monitoring, description=(
+        "SEC-07: the security monitor's health, heartbeat and test alert."))

@@ -17,62 +17,105 @@ DEFAULT_CONTROLS = ["INF-04", "INF-06", "PRF-04", "PRF-05", "PRF-06", "SEC-07"]
 class Triggers(Strict):
     """Level 1 and Level 2 conditions, evaluated over the history after every sample."""
 
-    # Level 1
-    service_down_s: float = Field(120.0, gt=0)          # a service down for more than this
-    memory_percent: float = Field(80.0, gt=0, le=100)   # a container's memory use, % of its limit...
-    memory_for_s: float = Field(300.0, gt=0)            # ...above that for more than this
-    errors_per_minute: float = Field(10.0, gt=0)        # error lines per minute, per service...
-    errors_window_s: float = Field(60.0, gt=0)          # ...counted over this window
-    auth_failures: int = Field(50, ge=1)                # authentication failures...
-    auth_window_s: float = Field(3600.0, gt=0)          # ...more than this many within this window
-    auth_failure_pattern: str = r"(?i)authentication failed"
-    auth_services: list[str] = Field(default_factory=lambda: ["app"])
-    security_alerts: bool = True                        # any alert the monitor raised (not test alerts)
-    # Level 2
-    restart_grace_s: float = Field(120.0, gt=0)         # a restarted service not back up after this
-    multiple_services: int = Field(2, ge=2)             # this many services with a Level 1 trigger at once
-    degradation_percent: float = Field(50.0, gt=0)      # response time above baseline by more than this
-    degradation_for_s: float = Field(60.0, ge=0)        # ...sustained this long (0: one sample)
-    # Answers this fast are never "degraded": at millisecond scale +50 % is jitter, and a clean
-    # stack fired Level 2 every few samples (151 events in 7 minutes, sampling every second).
-    degradation_min_s: float = Field(0.2, ge=0)
-    baseline_samples: int = Field(5, ge=1)              # baseline: median of the first N samples per endpoint
+    service_down_s: float = Field(120.0, gt=0, description=(
+        "Level 1 service-down: seconds a service may be down before the trigger fires."))
+    memory_percent: float = Field(80.0, gt=0, le=100, description=(
+        "Level 1 memory-high: a container's memory use, percent of its limit, above which memory_for_s counts."))
+    memory_for_s: float = Field(300.0, gt=0, description=(
+        "Level 1 memory-high: seconds memory must stay above memory_percent before the trigger fires."))
+    errors_per_minute: float = Field(10.0, gt=0, description=(
+        "Level 1 error-rate: error lines per minute, per service (infra.logs.pattern), above which it fires."))
+    errors_window_s: float = Field(60.0, gt=0, description=(
+        "Level 1 error-rate: seconds of samples the error lines are counted over."))
+    auth_failures: int = Field(50, ge=1, description=(
+        "Level 1 auth-failures: fires on more than this many authentication failures within auth_window_s."))
+    auth_window_s: float = Field(3600.0, gt=0, description=(
+        "Level 1 auth-failures: seconds of samples the failures are counted over."))
+    auth_failure_pattern: str = Field(r"(?i)authentication failed", description=(
+        "Level 1 auth-failures: regular expression; a service's log line matching it is one authentication "
+        "failure."))
+    auth_services: list[str] = Field(default_factory=lambda: ["app"], description=(
+        "Level 1 auth-failures: the services meant to log authentication failures. Not read at present: "
+        "the sampler counts matching lines in every service's logs."))
+    security_alerts: bool = Field(True, description=(
+        "Level 1 security-alert: fire on any alert the monitor raised (security.monitoring.alerts_path; "
+        "nestgate's own test alerts excluded)."))
+    restart_grace_s: float = Field(120.0, gt=0, description=(
+        "Level 2 restart-failed: seconds a restarted service gets to be back up."))
+    multiple_services: int = Field(2, ge=2, description=(
+        "Level 2 multiple-services: fires when this many services have a Level 1 trigger at once."))
+    degradation_percent: float = Field(50.0, gt=0, description=(
+        "Level 2 response-degraded: percent above an endpoint's baseline response time that counts as degraded."))
+    degradation_for_s: float = Field(60.0, ge=0, description=(
+        "Level 2 response-degraded: seconds the degradation must last before it fires (0: one sample)."))
+    degradation_min_s: float = Field(0.2, ge=0, description=(
+        "Level 2 response-degraded: answers at most this many seconds are never degraded; at millisecond scale "
+        "+50 % is jitter, and without a floor a clean stack fired every few samples."))
+    baseline_samples: int = Field(5, ge=1, description=(
+        "Level 2 response-degraded: an endpoint's baseline is the median of its first N answered samples "
+        "after the watch started."))
 
 
 class Actions(Strict):
     """What a fired trigger does. Each action is opt-in; none runs unless set here."""
 
-    restart_service: bool = False     # Level 1, service-down / memory-high: `docker service update --force`
-    capture_logs: bool = False        # Level 1: the affected service's logs + inspect into the evidence folder
-    capture_logs_since_s: float = Field(900.0, gt=0)
-    notify_webhook: str = ""          # POST the event as JSON (Level 1 and 2)
-    notify_command: list[str] = Field(default_factory=list)  # run with the event as JSON on stdin
-    notify_timeout_s: float = Field(10.0, gt=0)
+    restart_service: bool = Field(False, description=(
+        "Level 1 service-down / memory-high: restart the service (`docker service update --force` on Swarm, "
+        "a container restart on Compose)."))
+    capture_logs: bool = Field(False, description=(
+        "Level 1: write the affected service's logs and inspect output into evidence_dir/incidents."))
+    capture_logs_since_s: float = Field(900.0, gt=0, description=(
+        "Seconds of logs before the event that capture_logs writes."))
+    notify_webhook: str = Field("", description=(
+        "Level 1 and 2: URL the event is POSTed to as JSON; \"\" = none. Only its origin is recorded, since a "
+        "webhook's path often is its credential."))
+    notify_command: list[str] = Field(default_factory=list, description=(
+        "Level 1 and 2: argv list run with the event as JSON on stdin; empty = none."))
+    notify_timeout_s: float = Field(10.0, gt=0, description=(
+        "Seconds each notification (webhook or command) may take."))
 
 
 class Kpi(Strict):
     """The procedure's success metrics."""
 
-    availability_percent: float = Field(99.9, gt=0, le=100)
-    response_time_s: float = Field(2.0, gt=0)
-    error_rate_percent: float = Field(1.0, ge=0, le=100)
-    rollback_s: float = Field(300.0, gt=0)
+    availability_percent: float = Field(99.9, gt=0, le=100, description=(
+        "`nestgate kpi`: per watch endpoint, the percent of samples answered OK must be at least this."))
+    response_time_s: float = Field(2.0, gt=0, description=(
+        "`nestgate kpi`: per watch endpoint, the p95 of 2xx answers must be under this many seconds."))
+    error_rate_percent: float = Field(1.0, ge=0, le=100, description=(
+        "`nestgate kpi`: failed requests over all requests to the watch endpoints, in percent, must be under "
+        "this (0 % always meets)."))
+    rollback_s: float = Field(300.0, gt=0, description=(
+        "`nestgate kpi`: seconds; every rollback drill of `nestgate deploy` and every service-down's time to "
+        "restoration in the period must be under this."))
 
 
 class Watch(Strict):
-    history: str = "reports/watch/history.sqlite"      # relative to this config file
-    evidence_dir: str = "reports/watch"                # captured logs, KPI page, incident bundles
-    schedule: str = "5m:2h,15m:22h"                    # controls rounds: every 5 min for 2 h, then 15 min for 22 h
-    controls: list[str] = Field(default_factory=lambda: list(DEFAULT_CONTROLS))
-    marker: str = ""                                   # extra -m expression ("" = the controls' gates)
-    round_timeout_s: float = Field(900.0, gt=0)        # a controls round that runs longer fails
-    sample_every_s: float = Field(30.0, gt=0)          # signals (service up, memory, logs, alerts, HTTP)
-    # Availability and response time: requested through target.base_url every sample.
-    endpoints: list[str] = Field(default_factory=lambda: ["/health", "/api/v1/health"])
-    endpoint_timeout_s: float = Field(5.0, gt=0)
-    triggers: Triggers = Field(default_factory=Triggers)
-    actions: Actions = Field(default_factory=Actions)
-    kpi: Kpi = Field(default_factory=Kpi)
+    history: str = Field("reports/watch/history.sqlite", description=(
+        "SQLite file of the watch history (samples, controls rounds, events), relative to the config file; "
+        "`nestgate kpi` reads it."))
+    evidence_dir: str = Field("reports/watch", description=(
+        "Folder for captured logs, KPI pages and incident bundles, relative to the config file."))
+    schedule: str = Field("5m:2h,15m:22h", description=(
+        "When controls rounds run, INTERVAL:DURATION[,...] with s/m/h/d units: the default is every 5 min for "
+        "2 h, then every 15 min for 22 h."))
+    controls: list[str] = Field(default_factory=lambda: list(DEFAULT_CONTROLS), description=(
+        "Control IDs each controls round runs (one or more known IDs)."))
+    marker: str = Field("", description=(
+        "Extra pytest -m expression for the controls rounds, ANDed with the controls' gates; \"\" = none."))
+    round_timeout_s: float = Field(900.0, gt=0, description=(
+        "Seconds a controls round may run; a longer one is killed and fails."))
+    sample_every_s: float = Field(30.0, gt=0, description=(
+        "Seconds between samples of the signals (service up, memory, logs, alerts, HTTP)."))
+    endpoints: list[str] = Field(default_factory=lambda: ["/health", "/api/v1/health"], description=(
+        "Paths (starting with '/') requested through target.base_url every sample, for availability and "
+        "response time (triggers and KPIs)."))
+    endpoint_timeout_s: float = Field(5.0, gt=0, description=(
+        "Seconds each sampled HTTP request (endpoints, the monitor's alerts listing) may take."))
+    triggers: Triggers = Field(default_factory=Triggers, description=(
+        "Level 1 and Level 2 escalation conditions, evaluated after every sample."))
+    actions: Actions = Field(default_factory=Actions, description="What a fired trigger does (each opt-in).")
+    kpi: Kpi = Field(default_factory=Kpi, description="Targets of the procedure's success metrics (`nestgate kpi`).")
 
     @field_validator("controls")
     @classmethod

@@ -24,6 +24,7 @@ from nestgate.probes.readers.build_stream import BuildOutcome, read_stream
 
 # Compose build keys the legacy builder can honour; any other (ssh, secrets, platforms,
 # additional_contexts, dockerfile_inline, ...) needs BuildKit, which this engine does not offer.
+# BLD-01's rules (nestgate.rules.bld01_docker_build) judge each build section against this table.
 LEGACY_KEYS = {"context", "dockerfile", "args", "target", "network", "labels", "extra_hosts",
                "shm_size", "cache_from", "no_cache", "pull", "tags"}
 # On every throwaway image, so leftovers of an interrupted run can be found and pruned.
@@ -55,10 +56,6 @@ class BuildFacts:
     def built_ref(self) -> str:
         """What this build left on the engine: its tag, or the layer a failed build committed last."""
         return self.tag if self.ok else self.leftover
-
-
-def unsupported_keys(spec: dict[str, Any]) -> list[str]:
-    return sorted(k for k, v in spec.items() if k not in LEGACY_KEYS and v not in (None, [], {}, ""))
 
 
 def _extra_hosts(value: Any) -> dict[str, str] | None:

@@ -55,6 +55,12 @@ class Evidence:
         self.findings.extend(found)
         return found
 
+    def require(self, findings: Iterable[Finding]) -> None:
+        """A precondition's findings: record them and fail the control now when there are any."""
+        found = Findings(findings)
+        if found:
+            self.fail(*found)
+
     def fail(self, *findings: Finding) -> NoReturn:
         """Record the findings and fail the control now (a precondition that does not hold)."""
         raise ControlFailed(self.judge(findings).message)

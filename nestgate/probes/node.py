@@ -83,14 +83,8 @@ def resolve(consumer: Path, specifier: str, timeout_s: float) -> list[Resolution
     return out
 
 
-def undefined_script(argv: list[str], cwd: Path) -> str:
-    """Why an `npm run X` command cannot run: its script is not in the package.json it reads.
-    "" when the script is defined, or when the command does not run one package script."""
+def script_package(argv: list[str], cwd: Path) -> PackageFacts | None:
+    """The package.json an `npm run X` command reads its script from (its --prefix under `cwd`);
+    None when the command does not run one package script (npx, node, a workspace run, ...)."""
     target = npm_script(argv)
-    if target is None:
-        return ""
-    package = read_package(cwd / target.prefix)
-    if target.script in package.scripts:
-        return ""
-    defined = ", ".join(sorted(package.scripts)) or "none"
-    return f"npm script {target.script!r} is not defined in {package.path} (defined: {defined})"
+    return read_package(cwd / target.prefix) if target is not None else None

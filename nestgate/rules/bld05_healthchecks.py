@@ -1,19 +1,84 @@
-"""BLD-05 rules: can a declared healthcheck show the container healthy within the limit, and did
-each running container become healthy within it."""
+"""BLD-05 rules: which healthcheck a service declares (compose file, else its image), whether it can
+show the container healthy within the limit, and whether each running container became healthy
+within it by the engine's clocks."""
 
 from __future__ import annotations
 
-from nestgate.probes.readers.health_log import DeclaredCheck
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from nestgate.errors import EvidenceUnavailable
+from nestgate.probes.readers.health_log import DeclaredCheck, HealthTiming
+from nestgate.rules.findings import Finding
+
+if TYPE_CHECKING:
+    from nestgate.probes.health import HealthState
+
+COMPOSE_FILE = "compose file"
 
 
-def declared_problem(check: DeclaredCheck | None, limit_s: float) -> str:
-    """Why this healthcheck cannot show the container healthy within the limit; "" when it can."""
+def needs_image_check(compose: DeclaredCheck | None) -> bool:
+    """The compose file leaves the test to the image: no `healthcheck:` at all, or timings only."""
+    return compose is None or (not compose.test and not compose.disabled)
+
+
+def effective_check(compose: DeclaredCheck | None, image: str,
+                    from_image: DeclaredCheck | None) -> tuple[DeclaredCheck | None, str]:
+    """The healthcheck the engine will run, and where it comes from: the compose file's own; else
+    the image's HEALTHCHECK; else the compose file's timings with the image's test."""
+    if not needs_image_check(compose):
+        return compose, COMPOSE_FILE
+    if compose is None:
+        return from_image, f"image {image}"
+    return (DeclaredCheck(from_image.test if from_image else [], compose.interval_s,
+                          bool(from_image and from_image.disabled)),
+            f"compose timings, test from image {image}")
+
+
+def declared_findings(service: str, check: DeclaredCheck | None, origin: str, limit_s: float) -> list[Finding]:
+    """A healthcheck that cannot show the container healthy within the limit: disabled, absent, or
+    whose first probe comes too late (the engine runs it one interval after the start)."""
+    subject = f"service {service}"
     if check is not None and check.disabled:
-        return "has its healthcheck disabled"
+        return [Finding(subject, "healthcheck", "disabled", "declared and enabled",
+                        says=f"has its healthcheck disabled ({origin})")]
     if check is None or not check.test:
-        return "declares no healthcheck"
+        return [Finding(subject, "healthcheck", None, "declared and enabled",
+                        says=f"declares no healthcheck ({origin})")]
     if check.interval_s >= limit_s:
-        # The engine runs the first probe one interval after the start.
-        return (f"healthcheck interval is {check.interval_s:g} s: its first probe runs {check.interval_s:g} s "
-                f"after the start, not within the {limit_s:g} s limit")
-    return ""
+        return [Finding(subject, "interval_s", check.interval_s, f"< {limit_s:g}",
+                        says=f"healthcheck interval is {check.interval_s:g} s: its first probe runs "
+                             f"{check.interval_s:g} s after the start, not within the {limit_s:g} s limit "
+                             f"({origin})")]
+    return []
+
+
+def timing_findings(service: str, state: HealthState, timing: HealthTiming | None, limit_s: float,
+                    now: dt.datetime) -> list[Finding]:
+    """One container's health by the engine's clocks: no healthcheck, gone, still starting (as of
+    `now`), unhealthy with no healthy moment on record, or healthy later than the limit after its
+    start. Raises EvidenceUnavailable when it is healthy but the engine no longer records when it
+    became so."""
+    subject, name = f"service {service}", f"container {state.container}"
+    within = f"healthy within {limit_s:g} s"
+    if state.status == "":
+        return [Finding(subject, f"{name} State.Health", None, "a healthcheck",
+                        says=f"{name} has no healthcheck (State.Health absent)")]
+    if state.status == "gone":
+        return [Finding(subject, f"{name} state", "gone", "running",
+                        says=f"{name} disappeared while being checked")]
+    if state.status == "starting":
+        since = f"{(now - state.started).total_seconds():.1f} s" if state.started else "?"
+        return [Finding(subject, f"{name} health", "starting", within,
+                        says=f"{name} is still starting {since} after its start, not healthy within {limit_s:g} s")]
+    if timing is None and state.status == "unhealthy":
+        return [Finding(subject, f"{name} health", "unhealthy", within,
+                        says=f"{name} is unhealthy and the engine holds no record of it becoming healthy")]
+    if timing is None:
+        raise EvidenceUnavailable(f"{name}: the engine no longer records when it became healthy (health log "
+                                  "rotated, no swarm task, start event out of the daemon's event buffer)")
+    if timing.seconds > limit_s:
+        return [Finding(subject, f"{name} healthy_after_s", round(timing.seconds, 2), f"<= {limit_s:g}",
+                        says=f"{name} became healthy {timing.seconds:.1f} s after its start "
+                             f"(limit {limit_s:g} s; from {timing.source})")]
+    return []

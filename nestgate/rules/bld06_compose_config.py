@@ -1,4 +1,5 @@
-"""What `docker stack deploy` does with service options that Compose honours.
+"""BLD-06 rules: the real Compose CLI accepts the compose files and, for a swarm target, so does the
+loader of `docker stack deploy`; and what stack deploy does with service options that Compose honours.
 
 The tables are the docker CLI's own (cli/compose/types: UnsupportedProperties, DeprecatedProperties,
 ForbiddenProperties, CLI 23 and later): unsupported and deprecated options are dropped with a
@@ -8,9 +9,14 @@ warning, forbidden ones make the deploy fail. Swarm also has no start order, so 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from nestgate.rules.findings import Finding
+
+if TYPE_CHECKING:
+    from nestgate.probes.command import CommandResult
 
 SOURCE = "docker/cli cli/compose/types (UnsupportedProperties, DeprecatedProperties, ForbiddenProperties)"
 
@@ -49,7 +55,9 @@ REJECTED: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class Finding:
+class OptionUse:
+    """A service that sets an option of one of the tables, and what stack deploy does with it."""
+
     service: str
     option: str
     why: str
@@ -63,7 +71,25 @@ def _set(value: Any) -> bool:
     return value not in (None, False, "", [], {}, 0)
 
 
-def findings(services: Mapping[str, Mapping[str, Any]], table: dict[str, str]) -> list[Finding]:
+def option_uses(services: Mapping[str, Mapping[str, Any]], table: dict[str, str]) -> list[OptionUse]:
     """The options of `table` that each service sets, in service and option order."""
-    return [Finding(name, option, table[option])
+    return [OptionUse(name, option, table[option])
             for name in sorted(services) for option in table if _set(services[name].get(option))]
+
+
+def compose_findings(files: str, result: CommandResult) -> list[Finding]:
+    """`compose config --quiet` refused the files: Compose's own last error line."""
+    if result.ok:
+        return []
+    return [Finding(f"Compose rejects {files}", "compose_config_exit_status", result.returncode, 0,
+                    says=result.last_error_line())]
+
+
+def stack_findings(files: str, result: CommandResult, rejected: Sequence[OptionUse]) -> list[Finding]:
+    """`docker stack config` refused the files: its last error line, and the options of the files
+    that stack deploy forbids, when any."""
+    if result.ok:
+        return []
+    named = f" ({'; '.join(map(str, rejected))})" if rejected else ""
+    return [Finding(f"docker stack deploy would reject {files}", "stack_config_exit_status", result.returncode, 0,
+                    says=f"{result.last_error_line()}{named}")]

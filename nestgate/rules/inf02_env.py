@@ -1,4 +1,4 @@
-"""INF-02 logic: which variables are required, and what is wrong with a value (never the value).
+"""INF-02 rules: what is wrong with a required variable's value, named without the value.
 
 Pure functions over names and strings; the control feeds them the environment a service gets
 (compose `environment`, with env files merged by Compose; the swarm service spec; container env).
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from nestgate.probes.readers.inspect import env_list_to_dict
+from nestgate.rules.findings import Finding
 
 
 def compose_environment(raw: object) -> dict[str, str | None]:
@@ -30,27 +30,23 @@ def placeholder_kind(value: str, patterns: Mapping[str, str]) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class EnvProblem:
-    variable: str
-    kind: str  # "not set", "empty", or "placeholder (<kind>)"
+def problem_kind(value: str | None, patterns: Mapping[str, str]) -> str | None:
+    """What is wrong with one value: "not set", "empty", "a placeholder (<kind>)"; None when it is real."""
+    if value is None:
+        return "not set"
+    if not value.strip():
+        return "empty"
+    kind = placeholder_kind(value, patterns)
+    return None if kind is None else f"a placeholder ({kind})"
 
-    def describe(self) -> str:
-        return f"{self.variable} is {self.kind}"
 
-
-def problems(env: Mapping[str, str | None], required: Iterable[str],
-             patterns: Mapping[str, str]) -> list[EnvProblem]:
-    """What is wrong with each required variable; empty when every one is set to a real value."""
-    found: list[EnvProblem] = []
+def env_findings(subject: str, env: Mapping[str, str | None], required: Iterable[str],
+                 patterns: Mapping[str, str]) -> list[Finding]:
+    """Each required variable that is not set to a real value in one place's environment. A finding
+    names the variable and the kind of problem, never the value."""
+    found: list[Finding] = []
     for name in required:
-        value = env.get(name)
-        if name not in env or value is None:
-            found.append(EnvProblem(name, "not set"))
-        elif not value.strip():
-            found.append(EnvProblem(name, "empty"))
-        else:
-            kind = placeholder_kind(value, patterns)
-            if kind is not None:
-                found.append(EnvProblem(name, f"a placeholder ({kind})"))
+        kind = problem_kind(env.get(name), patterns)
+        if kind is not None:
+            found.append(Finding(subject, name, kind, "set to a real value", says=f"{name} is {kind}"))
     return found

@@ -1,4 +1,4 @@
-"""INF-07 logic: error lines in logs and their rate.
+"""INF-07 rules: error lines in logs and their rate, under the limit per minute.
 
 "Errors per minute" here means the peak: the most matching lines within any 60-second span of
 the window (a sliding window, so a burst across a minute boundary is not split in two). The
@@ -7,13 +7,18 @@ average over the observed span is reported beside it; the gate compares the peak
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from nestgate.probes.engine_facts import LogLine
+from nestgate.rules.findings import Finding
+
+if TYPE_CHECKING:
+    from nestgate.probes.engine_facts import LogLine
 
 SPAN_S = 60.0
 
@@ -50,3 +55,26 @@ def busiest_sources(lines: Iterable[LogLine], start: float, span_s: float = SPAN
     """Containers by number of lines within [start, start + span_s), most first."""
     counts = Counter(line.container for line in lines if start <= line.timestamp < start + span_s)
     return counts.most_common()
+
+
+def errors_by_source(errors: Iterable[LogLine]) -> dict[str, int]:
+    """Error lines per service (per container for one outside any service)."""
+    return dict(Counter(e.service or e.container for e in errors))
+
+
+def no_containers(stack: str) -> Finding:
+    return Finding(f"stack {stack}", "containers", 0, "at least 1", says="no containers: no logs to read")
+
+
+def rate_findings(stack: str, errors: Sequence[LogLine], top: Peak, limit: float, window_min: float) -> list[Finding]:
+    """The peak count within one minute must stay under the limit; the finding names when the
+    busiest minute began, the busiest containers in it and one of its lines."""
+    if top.count < limit:
+        return []
+    sources = busiest_sources(errors, top.start, SPAN_S)
+    sample = next((e.text for e in errors if e.timestamp >= top.start), "")
+    began = dt.datetime.fromtimestamp(top.start, dt.UTC).strftime("%H:%M:%SZ")
+    return [Finding(f"stack {stack}", "errors per minute (peak)", top.count, f"under {limit:g}",
+                    says=f"{top.count} errors within one minute from {began} "
+                         f"(limit: under {limit:g}/minute; {len(errors)} in the last {window_min:g} min), from "
+                         f"{', '.join(f'{name} ({n})' for name, n in sources[:3])}; e.g. {sample[:160]!r}")]

@@ -1,4 +1,4 @@
-"""PRF-01 arithmetic: the size of a build output, with exclusions, the way an auditor can redo it.
+"""PRF-01 rules: the size of a build output, with exclusions, the way an auditor can redo it.
 
 Two figures, because `du -sh` (what the procedure runs) and "bundle size" differ:
 - apparent bytes (judged): the lengths of the files and symlinks that ship, each hard-linked inode
@@ -10,10 +10,14 @@ Two figures, because `du -sh` (what the procedure runs) and "bundle size" differ
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from nestgate.probes.files import TreeEntry
+from nestgate.rules.findings import Finding
+
+if TYPE_CHECKING:
+    from nestgate.probes.files import TreeEntry
 
 MIB = 1024 * 1024
 LARGEST = 10
@@ -75,3 +79,18 @@ def measure(entries: Iterable[TreeEntry], exclude: Iterable[str], root_disk_byte
 
 def mib(nbytes: float) -> str:
     return f"{nbytes / MIB:.2f} MiB"
+
+
+def bundle_findings(output: str, root: str, size: BundleSize, limit_mb: float, exclude: Sequence[str]) -> list[Finding]:
+    """The build output `output` (at `root`) holds files, and their apparent size is strictly under
+    `limit_mb` MiB; the three largest files are named when it is not."""
+    if not size.files:
+        return [Finding(f"frontend build output {root}", "files", 0, f"at least one outside {list(exclude)}",
+                        says=f"holds no files outside {list(exclude)}")]
+    if size.apparent_bytes < limit_mb * MIB:
+        return []
+    top = ", ".join(f"{p} ({mib(n)})" for p, n in size.largest[:3])
+    return [Finding(f"frontend build output {output}", "apparent size", mib(size.apparent_bytes),
+                    f"under {limit_mb:g} MiB",
+                    says=f"{mib(size.apparent_bytes)} (apparent, {size.files} files, excluding "
+                         f"{', '.join(exclude) or 'nothing'}), limit {limit_mb:g} MiB; largest: {top}")]

@@ -1,4 +1,5 @@
-"""PRF-02, PRF-06 arithmetic: memory and CPU limits as declared in compose and as in force.
+"""PRF-02 rules (the limits also serve PRF-06): memory and CPU limits as declared in compose and
+as in force, and where they are missing or disagree.
 
 Declared: `deploy.resources.limits` is what `docker stack deploy` applies. Plain `docker compose`
 also honours the service-level `mem_limit` / `cpus` keys, which swarm silently ignores, so those
@@ -9,8 +10,11 @@ count only for compose targets. Running: `HostConfig.Memory` (bytes, 0 = none) a
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from nestgate.rules.findings import Finding
 
 NANO = 1_000_000_000
 # Compose reads memory like docker's go-units RAMInBytes: binary units, optional "i" and "b".
@@ -105,4 +109,31 @@ def disagreements(declared: Limits, running: Limits) -> list[str]:
                    f"in force {fmt_memory(running.memory_bytes)}")
     if (declared.nano_cpus or None) != (running.nano_cpus or None):
         out.append(f"cpus declared {fmt_cpus(declared.nano_cpus)}, in force {fmt_cpus(running.nano_cpus)}")
+    return out
+
+
+def declared_findings(service: str, declared: DeclaredLimits) -> list[Finding]:
+    """A service that declares no memory or no CPU limit (where this orchestrator reads them)."""
+    absent = missing(declared.limits)
+    if not absent:
+        return []
+    ignored = f"; {declared.ignored}" if declared.ignored else ""
+    return [Finding(f"service {service}", "declared limits", declared.limits.describe(), "memory and cpus set",
+                    says=f"declares no {' and no '.join(absent)} limit ({declared.limits.describe()}) "
+                         f"in {declared.source}{ignored}")]
+
+
+def in_force_findings(service: str, declared: Limits, in_force: Mapping[str, Limits]) -> list[Finding]:
+    """Every running container (name -> limits in force) has both limits, equal to the declared ones."""
+    out = []
+    for name, running in in_force.items():
+        absent = missing(running)
+        if absent:
+            out.append(Finding(f"service {service}", f"container {name} limits", running.describe(),
+                               "memory and cpus set",
+                               says=f"container {name} runs with no {' and no '.join(absent)} limit "
+                                    f"(in force: {running.describe()}; declared: {declared.describe()})"))
+        elif diff := disagreements(declared, running):
+            out.append(Finding(f"service {service}", f"container {name} limits", running.describe(),
+                               declared.describe(), says=f"container {name}: {'; '.join(diff)}"))
     return out

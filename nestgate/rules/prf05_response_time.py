@@ -1,4 +1,5 @@
-"""PRF-05 arithmetic: nearest-rank percentiles of response times, and when the verdict is decided.
+"""PRF-05 rules: nearest-rank percentiles of response times, when the verdict is decided, and the
+verdict itself: every planned request answered 2xx, p95 and max strictly under the limit.
 
 A failed request (timeout, refused, non-2xx) counts as over the limit: the target is a working
 answer within the limit, not a fast error.
@@ -10,6 +11,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from nestgate.rules.findings import Finding
 
 if TYPE_CHECKING:
     from nestgate.probes.traffic import Attempt
@@ -58,6 +61,28 @@ class LatencyRun:
     def max_s(self) -> float:
         return max(a.elapsed_s for a in self.attempts)
 
-    def passed(self) -> bool:
-        return (len(self.attempts) == self.planned and not self.failures()
-                and self.percentile_s() < self.limit_s and self.max_s() < self.limit_s)
+
+def response_findings(url: str, run: LatencyRun) -> list[Finding]:
+    """What keeps the run of GETs to `url` from meeting the target: failed requests; p95 or max at
+    or over the limit (saying so when the run stopped early, decided); a run not finished."""
+    subject, sent = f"GET {url}", len(run.attempts)
+    if not sent:
+        return [Finding(subject, "requests sent", 0, run.planned, says=f"no request sent of {run.planned} planned")]
+    out = []
+    failures = run.failures()
+    if failures:
+        out.append(Finding(subject, "failed requests", len(failures), 0,
+                           says=f"{len(failures)} of {sent} requests failed ({failures[0].why()})"))
+    pct, worst = run.percentile_s(), run.max_s()
+    if pct >= run.limit_s or worst >= run.limit_s:
+        p = f"p{run.percent:g}"
+        stopped = (f" (stopped after {sent} of {run.planned}: {p} and max over all are over)"
+                   if sent < run.planned else "")
+        out.append(Finding(subject, "response time", {f"{p}_s": round(pct, 3), "max_s": round(worst, 3)},
+                           f"{p} and max under {run.limit_s:g} s",
+                           says=f"{p} {pct:.2f} s, max {worst:.2f} s over {sent} requests, "
+                                f"limit {run.limit_s:g} s{stopped}"))
+    if sent < run.planned and not out:
+        out.append(Finding(subject, "requests sent", sent, run.planned,
+                           says=f"only {sent} of {run.planned} requests sent"))
+    return out

@@ -1,4 +1,4 @@
-"""PRF-04, PRF-06 arithmetic: a window of `docker stats` rounds, per container and in total.
+"""PRF-06 rules, and the window PRF-04 shares: `docker stats` rounds, per container and in total.
 
 Memory is judged at its peak in the window (as `docker stats` computes use: usage minus inactive
 page cache). CPU is the mean over the whole window, from the cumulative CPU counters of the first
@@ -6,15 +6,17 @@ and last rounds, with `docker stats`'s formula (container CPU time / host CPU ti
 so one scheduler burst on a busy host does not decide alone while a sustained hog does; the
 busiest interval is recorded too. CPU is judged against the container's own CPU limit: a
 container capped at 0.25 CPUs can never show more than 25 % in `docker stats`, so the raw figure
-would make the 70 % target meaningless.
+would make the 70 % target meaningless. Both are judged strictly under their limits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
 from nestgate.probes.engine_facts import ContainerFacts, StatsFacts, StatsRound
+from nestgate.rules.findings import Finding
 from nestgate.rules.prf02_resource_limits import NANO, running_limits
 
 MIB = 1024 * 1024
@@ -99,3 +101,29 @@ class UsageWindow:
     def round_seconds(self) -> list[float]:
         """How long each round took: every container sampled at once, so about one API call."""
         return [round(r.duration_s, 3) for r in self.rounds]
+
+
+def utilization_findings(service: str, stack: str, usage: Sequence[ContainerUsage], window_s: float,
+                         memory_percent_limit: float, cpu_percent_limit: float) -> list[Finding]:
+    """Every container of the service in the window (its usage) under both limits: peak memory
+    against its memory limit, mean CPU against its CPU limit (the host's CPUs when it has none)."""
+    subject = f"service {service}"
+    if not usage:
+        return [Finding(subject, "running containers", 0, "at least 1", says=f"no running container in stack {stack}")]
+    out = []
+    for u in usage:
+        if u.memory_percent >= memory_percent_limit:
+            out.append(Finding(subject, f"container {u.container} memory %", round(u.memory_percent, 1),
+                               f"under {memory_percent_limit:g} %",
+                               says=f"container {u.container} uses {u.memory_peak_bytes / MIB:.0f} MiB of its "
+                                    f"{u.memory_limit_bytes / MIB:.0f} MiB memory limit ({u.memory_percent:.0f} %, "
+                                    f"limit {memory_percent_limit:g} %)"))
+        if u.cpu_percent_of_limit >= cpu_percent_limit:
+            basis = (f"its {u.cpu_limit_cores:g} CPU limit" if u.cpu_limited
+                     else f"the host's {u.cpu_limit_cores:g} CPUs")
+            out.append(Finding(subject, f"container {u.container} CPU % of limit", round(u.cpu_percent_of_limit, 3),
+                               f"under {cpu_percent_limit:g} %",
+                               says=f"container {u.container} uses {u.cpu_percent_of_limit:.1f} % of {basis} "
+                                    f"({u.cpu_mean_percent:.1f} % in docker stats, mean over {window_s:g} s), "
+                                    f"limit {cpu_percent_limit:g} %"))
+    return out

@@ -1,11 +1,14 @@
 """SEC-03 logic: where a login answer keeps its token, how a request presents it, and what an
-answer's status means for each step of the flow. Pure functions; the control makes the calls.
+answer's status means for each step of the flow (findings never hold a token). Pure functions; the
+control makes the calls.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from nestgate.rules.findings import Finding
 
 REJECTED = (401, 403)
 
@@ -51,11 +54,36 @@ def presenting(token: str, location: str, cookie_name: str, extra_cookies: dict[
     return headers
 
 
-def expect(step: str, method: str, path: str, status: int, wanted: str) -> str | None:
-    """A problem line when `status` is not what the step wants ("2xx" or "rejected"), else None."""
+def expect(step: str, method: str, path: str, status: int, wanted: str, subject: str = "") -> list[Finding]:
+    """A finding when `status` is not what the step wants ("2xx" or "rejected"), else none.
+
+    The subject is the step ("login: POST /api/auth/login answered 401, expected 2xx"), or, when
+    given, who the step belongs to ("monitor x: test alert: POST ... answered 500, expected 2xx").
+    """
     ok = 200 <= status < 300 if wanted == "2xx" else status in REJECTED
     if ok:
-        return None
+        return []
     want = "2xx" if wanted == "2xx" else "401/403"
     note = " (a server error is not a refusal)" if wanted == "rejected" and status >= 500 else ""
-    return f"{step}: {method} {path} answered {status}, expected {want}{note}"
+    says = f"{method} {path} answered {status}, expected {want}{note}"
+    if subject:
+        return [Finding(subject, f"{step} status", status, want, says=f"{step}: {says}")]
+    return [Finding(step, "status", status, want, says=says)]
+
+
+def token_findings(step: str, method: str, path: str, status: int, token: str | None, json_key: str,
+                   cookie: str) -> list[Finding]:
+    """The login answer carries a token where the config says; the token itself is never recorded."""
+    if token is not None:
+        return []
+    return [Finding(step, "token", None, f"a token at JSON {json_key!r} or cookie {cookie!r}",
+                    says=f"{method} {path} answered {status} with no token "
+                         f"(looked for JSON {json_key!r} and cookie {cookie!r})")]
+
+
+def csrf_findings(path: str, status: int, value: Any, json_key: str, cookie: str) -> list[Finding]:
+    """The CSRF endpoint hands out a token (a non-empty string); its value is never recorded."""
+    if isinstance(value, str) and value:
+        return []
+    return [Finding("csrf", "token", None, f"a token at JSON {json_key!r} or cookie {cookie!r}",
+                    says=f"GET {path} answered {status} with no token (JSON {json_key!r}, cookie {cookie!r})")]

@@ -1,5 +1,5 @@
 """nestgate's reference stack: a real MediaNest-shaped deployment on the local swarm, with
-seeded faults that each break exactly one control of CONTROLS.md.
+seeded faults that each break exactly one control of the catalog (nestgate/catalog.py).
 
 CLI (also `nestgate testbed ...`)::
 

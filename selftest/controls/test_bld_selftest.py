@@ -30,7 +30,7 @@ FAULTS = {
                               "@medianest/backend: src/release-notes.ts(2,14): error TS2322"]),
     "missing-npm-script": ("BLD-04", ["npm script 'test:critical-path' is not defined in", "package.json",
                                       "(defined: build, typecheck)"]),
-    "no-healthcheck": ("BLD-05", ["service nginx has its healthcheck disabled (compose file)",
+    "no-healthcheck": ("BLD-05", ["service nginx: has its healthcheck disabled (compose file)",
                                   "has no healthcheck (State.Health absent)"]),
     "late-healthy": ("BLD-05", ["service monitor: container", "s after its start (limit 30 s; from "]),
     "stack-rejected": ("BLD-06", ["docker stack deploy would reject", "services.app.depends_on must be a list"]),
@@ -151,7 +151,7 @@ def test_a_tighter_limit_fails_both_sides_with_the_measured_times(derived):
     run = run_gates([*GATE, "-k", "BLD-05"], derived(build={"healthy_within_s": 2.0}))
     message = _failures(run, "BLD-05")
     assert run.failed_controls() == {"BLD-05"}
-    assert "service app healthcheck interval is 3 s: its first probe runs 3 s after the start, not within " \
+    assert "service app: healthcheck interval is 3 s: its first probe runs 3 s after the start, not within " \
            "the 2 s limit (compose file)" in message
     assert "service monitor: container" in message and "s after its start (limit 2 s; from " in message
 

@@ -44,7 +44,7 @@ def test_fails_naming_a_node_that_is_not_ready(default_config, tmp_path):
         [result] = down.by_control("INF-01")
         assert result.outcome == "failed", down.output[-2000:]
         first = result.message.splitlines()[0]
-        assert first.startswith("INF-01: swarm nodes not Ready: ")
-        assert f"({worker_id[:12]}) is 'down'" in first
+        assert first.startswith("INF-01: swarm node ")
+        assert f"({worker_id[:12]}): state is 'down'" in first
         assert worker_id[:12] in first and manager_addr not in first
         assert down.returncode == 1 and "infra        NO-GO" in down.output

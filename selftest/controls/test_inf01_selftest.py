@@ -19,7 +19,7 @@ def test_fails_on_an_engine_outside_any_swarm(default_config, tmp_path, lone_eng
     run = run_gates(SELECT, derive_config(default_config, tmp_path, target={"docker_host": lone_engine}))
     [result] = run.by_control("INF-01")
     assert result.outcome == "failed", run.output
-    assert f"engine {lone_engine} is not in an active swarm" in result.message
+    assert f"engine {lone_engine}: not in an active swarm" in result.message
     assert "LocalNodeState is 'inactive'" in result.message
     assert run.returncode == 1
     assert "infra        NO-GO" in run.output

@@ -47,18 +47,18 @@ def test_no_stack_runtime_fails_declared_passes(base, tmp_path):
     declared = [o for o in run.outcomes.values() if "declared" in o.nodeid]
     assert declared and all(o.outcome == "passed" for o in declared), lines
     assert lines["test_required_variables_running[INF-02[app]]"] == (
-        "INF-02: service app is not deployed in stack inf-nostack")
+        "INF-02: service app: not deployed in stack inf-nostack (deployed: none)")
     assert lines["test_postgres_answers_select_1[INF-03]"] == (
         "INF-03: evidence unavailable: no running container of service 'postgres' in stack 'inf-nostack'")
     assert lines["test_redis_answers_ping_with_password[INF-03]"].endswith("service 'redis' in stack 'inf-nostack'")
     assert "unreachable" in lines["test_app_reports_database_reachable[INF-03[app]]"]
     assert lines["test_health_endpoint_answers_healthy[INF-04[/health]]"].startswith(
-        "INF-04: health endpoint /health not responsive after")
+        "INF-04: health endpoint /health: not responsive after")
     assert "no running container of service 'postgres'" in lines["test_backup_restores_to_identical_copy[INF-05]"]
     assert lines["test_service_replicas_running_and_healthy[INF-06[redis]]"] == (
-        "INF-06: expected service redis is not deployed in stack inf-nostack (deployed: none)")
+        "INF-06: service redis: not deployed in stack inf-nostack (deployed: none)")
     assert lines["test_error_rate_under_limit[INF-07]"] == (
-        "INF-07: stack inf-nostack has no containers: no logs to read")
+        "INF-07: stack inf-nostack: no containers: no logs to read")
     assert lines["test_built_services_have_previous_image[INF-08]"] == (
         "INF-08: app: built service is not deployed in stack inf-nostack; "
         "monitor: built service is not deployed in stack inf-nostack")

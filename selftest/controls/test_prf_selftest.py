@@ -83,7 +83,7 @@ def test_bundle_slow_api_and_memory_hog_each_fail_only_their_control(testbed):
                            "test_response_time_under_limit[PRF-05[/api/health]]",
                            "test_utilization_under_limits[PRF-06[monitor]]"}, run.output
     bundle = failed["test_frontend_bundle_under_limit[PRF-01]"]
-    assert bundle.startswith("PRF-01: frontend build output frontend/.next is 11.")
+    assert bundle.startswith("PRF-01: frontend build output frontend/.next: 11.")
     assert "limit 10 MiB" in bundle and "vendor-media-player-3f9c2a7e41d0b865.js (9.00 MiB)" in bundle
     latency = failed["test_response_time_under_limit[PRF-05[/api/health]]"]
     assert latency.startswith(f"PRF-05: GET {testbed.base_url}/api/health: p95 "), latency
@@ -103,7 +103,7 @@ def test_unbounded_pool_and_missing_memory_limit_each_fail_only_their_control(te
     assert set(failed) == {"test_limits_declared[PRF-02[monitor]]", "test_limits_in_force[PRF-02[monitor]]",
                            "test_pool_limit_declared[PRF-03]", "test_pool_holds_under_burst[PRF-03]"}, run.output
     assert failed["test_limits_declared[PRF-02[monitor]]"] == (
-        "PRF-02: service monitor declares no memory limit (memory none, cpus 0.25) in deploy.resources.limits")
+        "PRF-02: service monitor: declares no memory limit (memory none, cpus 0.25) in deploy.resources.limits")
     in_force = failed["test_limits_in_force[PRF-02[monitor]]"]
     assert in_force.startswith(f"PRF-02: service monitor: container {testbed.instance}_monitor.1.")
     assert "runs with no memory limit (in force: memory none, cpus 0.25; declared: memory none" in in_force
@@ -146,7 +146,7 @@ def test_memory_total_over_a_lowered_limit_names_the_total_and_the_largest(testb
     run = run_gates(["-m", "performance", "-k", "PRF-04 or PRF-06"], config)
     failed = _failed(run)
     total = failed["test_stack_memory_total_under_limit[PRF-04]"]
-    assert total.startswith(f"PRF-04: stack {testbed.instance} uses ") and "limit 16 MiB; largest: " in total
+    assert total.startswith(f"PRF-04: stack {testbed.instance}: uses ") and "limit 16 MiB; largest: " in total
     # Every container's healthcheck runs inside it every 3 s, so none is at 0 % CPU over the window.
     cpu = [m for n, m in failed.items() if "PRF-06" in n]
     assert cpu and all("% of its " in m and "CPU limit" in m and "limit 0.001 %" in m for m in cpu), failed
@@ -234,5 +234,5 @@ def test_plain_compose_limits_both_ways_in_force_but_swarm_ignores_service_keys(
     run = run_gates(["-m", "performance and declared", "-k", "PRF-02"],
                     derive_config(default_config, tmp_path / "swarm", target={**target, "orchestrator": "swarm"}))
     assert _failed(run) == {"test_limits_declared[PRF-02[legacy]]": (
-        "PRF-02: service legacy declares no memory and no cpus limit (memory none, cpus none) in "
+        "PRF-02: service legacy: declares no memory and no cpus limit (memory none, cpus none) in "
         "deploy.resources.limits; mem_limit/cpus set, which docker stack deploy ignores")}

@@ -43,15 +43,15 @@ FAULTS = {
     "hardening-drift": ("SEC-04", ["test_running_hardening[SEC-04[redis]]"], [
         "container {i}_redis.1.", "declared and running disagree on read_only: declared True, running False"]),
     "db-port-published": ("SEC-05", ["test_declared_segregation[SEC-05]", "test_running_segregation[SEC-05]"], [
-        "data service postgres publishes", ":5432/tcp", "only edge services ['nginx'] may publish"]),
+        "data service postgres: publishes", ":5432/tcp", "only edge services ['nginx'] may publish"]),
     "network-not-internal": ("SEC-05", ["test_declared_segregation[SEC-05]", "test_running_segregation[SEC-05]"], [
-        "data service postgres attaches to non-internal network(s) ['data-open']",
+        "data service postgres: attaches to non-internal network(s) ['data-open']",
         "attached to non-internal network(s) ['{i}_data-open']",
         "a TCP connect from the host reached it at", ":5432 connected (expected refused)"]),
     "unversioned-secret": ("SEC-06", ["test_secret_ages_and_versioned_names[SEC-06]"], [
-        "secret {i}_nextauth_secret does not follow the versioned naming {i}_<name>_vN"]),
+        "secret {i}_nextauth_secret: does not follow the versioned naming {i}_<name>_vN"]),
     "old-secret": ("SEC-06", ["test_secret_ages_and_versioned_names[SEC-06]"], [
-        "secret {i}_jwt_secret_v2 is ", " old (created ", ", max "]),
+        "secret {i}_jwt_secret_v2: is ", " old (created ", ", max "]),
     "monitor-down": ("SEC-07", ["test_monitor_active_and_alerting[SEC-07]"], [
         "heartbeat: GET /monitor/heartbeat answered 200 with no usable heartbeat",
         "(POST /monitor/alerts/test -> 202) not raised in GET /monitor/alerts within 15 s"]),

@@ -41,7 +41,7 @@ def test_every_runtime_check_fails_naming_what_is_missing(nostack_run):
     assert "skipped" not in nostack_run.output.split("nestgate verdict")[-1]
     msg = {k: o.message for k, o in runtime.items()}
     assert msg["test_external_secrets_deployed[SEC-02]"].startswith(
-        "SEC-02: stack nestgate-nostack has no services")
+        "SEC-02: stack nestgate-nostack: has no services")
     assert msg["test_login_logout_flow[SEC-03]"].startswith(
         "SEC-03: evidence unavailable: GET http://127.0.0.1:9/api/auth/health: unreachable")
     assert msg["test_running_hardening[SEC-04[app]]"].startswith(
@@ -51,4 +51,4 @@ def test_every_runtime_check_fails_naming_what_is_missing(nostack_run):
     assert msg["test_running_segregation[SEC-05]"].startswith("SEC-05: stack nestgate-nostack: no running containers")
     assert msg["test_monitor_active_and_alerting[SEC-07]"].startswith(
         "SEC-07: monitor service monitor: no running container in stack nestgate-nostack")
-    assert "SEC-06: no service of stack nestgate-nostack uses" in msg["test_rotation_drill[SEC-06[dry-run]]"]
+    assert "SEC-06: stack nestgate-nostack: no service uses" in msg["test_rotation_drill[SEC-06[dry-run]]"]

@@ -1,13 +1,17 @@
 """BLD-05's clocks: first healthy moment from the health log, the swarm task or engine events,
-each only when conclusive; and whether a declared healthcheck can pass within the limit."""
+each only when conclusive; which healthcheck a service declares and whether it can pass within the
+limit; and the verdict on each running container."""
 
 import datetime as dt
 
 import pytest
 
+from nestgate.errors import EvidenceUnavailable
+from nestgate.probes.health import HealthState
 from nestgate.probes.readers.health_log import (
     DeclaredCheck,
     EngineEvent,
+    HealthTiming,
     ProbeEntry,
     TaskStatus,
     compose_check,
@@ -18,7 +22,7 @@ from nestgate.probes.readers.health_log import (
     image_check,
 )
 from nestgate.probes.readers.timestamps import parse_time
-from nestgate.rules.bld05_healthchecks import declared_problem
+from nestgate.rules.bld05_healthchecks import declared_findings, effective_check, needs_image_check, timing_findings
 
 T0 = dt.datetime(2026, 11, 26, 12, 0, 0, tzinfo=dt.UTC)
 
@@ -72,15 +76,80 @@ def test_events_count_only_while_the_start_is_still_buffered():
     assert from_events(T0, events[1:]) is None  # the start fell out of the daemon's buffer
 
 
+def _declared(spec, origin="compose file", limit=30.0):
+    return declared_findings("app", compose_check(spec) if spec is not None else None, origin, limit)
+
+
 def test_declared_healthchecks():
-    limit = 30.0
-    assert declared_problem(compose_check({"test": ["CMD", "true"], "interval": "3s"}), limit) == ""
-    assert declared_problem(compose_check({"disable": True}), limit) == "has its healthcheck disabled"
-    assert declared_problem(compose_check({"test": ["NONE"]}), limit) == "has its healthcheck disabled"
-    assert declared_problem(None, limit) == "declares no healthcheck"
+    assert _declared({"test": ["CMD", "true"], "interval": "3s"}) == []
+    [disabled] = _declared({"disable": True})
+    assert (disabled.subject, disabled.property, disabled.measured) == ("service app", "healthcheck", "disabled")
+    assert str(disabled) == "service app: has its healthcheck disabled (compose file)"
+    assert [f.sentence for f in _declared({"test": ["NONE"]})] == ["has its healthcheck disabled (compose file)"]
+    [absent] = _declared(None, origin="image medianest/app:1")
+    assert (absent.property, absent.measured, absent.expected) == ("healthcheck", None, "declared and enabled")
+    assert str(absent) == "service app: declares no healthcheck (image medianest/app:1)"
     # Docker's default interval is 30 s: the first probe cannot come before the limit.
-    assert "interval is 30 s" in declared_problem(compose_check({"test": ["CMD", "true"]}), limit)
-    assert "interval is 90 s" in declared_problem(compose_check({"test": ["CMD", "x"], "interval": "1m30s"}), limit)
+    [default] = _declared({"test": ["CMD", "true"]})
+    assert (default.property, default.measured, default.expected) == ("interval_s", 30.0, "< 30")
+    assert default.sentence == ("healthcheck interval is 30 s: its first probe runs 30 s after the start, "
+                                "not within the 30 s limit (compose file)")
+    assert "interval is 90 s" in _declared({"test": ["CMD", "x"], "interval": "1m30s"})[0].sentence
+
+
+def test_where_the_healthcheck_comes_from():
+    own = compose_check({"test": ["CMD", "true"], "interval": "3s"})
+    image = DeclaredCheck(["CMD-SHELL", "curl -f localhost"], 5.0)
+    assert not needs_image_check(own) and not needs_image_check(compose_check({"disable": True}))
+    assert effective_check(own, "img:1", image) == (own, "compose file")
+    assert needs_image_check(None) and effective_check(None, "img:1", image) == (image, "image img:1")
+    assert effective_check(None, "img:1", None) == (None, "image img:1")
+    timings_only = compose_check({"interval": "2s"})
+    assert needs_image_check(timings_only)
+    assert effective_check(timings_only, "img:1", image) == (
+        DeclaredCheck(image.test, 2.0), "compose timings, test from image img:1")
+    assert effective_check(timings_only, "img:1", DeclaredCheck(["NONE"], 30.0, True))[0].disabled
+    assert effective_check(timings_only, "img:1", None)[0] == DeclaredCheck([], 2.0)
+
+
+def _state(status: str, started: dt.datetime | None = T0) -> HealthState:
+    return HealthState("c0ffee", "medianest_monitor.1.x", status, status != "gone", started)
+
+
+def _timing(status: str, seconds: float | None, limit: float = 30.0, now_s: float = 40.0):
+    timing = HealthTiming(seconds, "swarm task: starting -> running") if seconds is not None else None
+    return timing_findings("monitor", _state(status), timing, limit, at(now_s))
+
+
+def test_a_container_healthy_within_the_limit_has_no_findings():
+    assert _timing("healthy", 4.2) == [] and _timing("healthy", 30.0) == []
+
+
+def test_a_container_healthy_too_late_shows_the_time_and_its_source():
+    [late] = _timing("healthy", 43.21)
+    assert (late.subject, late.property, late.measured, late.expected) == (
+        "service monitor", "container medianest_monitor.1.x healthy_after_s", 43.21, "<= 30")
+    assert str(late) == ("service monitor: container medianest_monitor.1.x became healthy 43.2 s after its start "
+                         "(limit 30 s; from swarm task: starting -> running)")
+    assert _timing("unhealthy", 31.0)[0].measured == 31.0  # unhealthy now, but on record as healthy too late
+
+
+def test_containers_without_a_healthcheck_gone_starting_or_never_healthy():
+    name = "container medianest_monitor.1.x"
+    assert [f.sentence for f in _timing("", None)] == [f"{name} has no healthcheck (State.Health absent)"]
+    assert [f.sentence for f in _timing("gone", None)] == [f"{name} disappeared while being checked"]
+    [starting] = _timing("starting", None, now_s=31.5)
+    assert (starting.measured, starting.expected) == ("starting", "healthy within 30 s")
+    assert starting.sentence == f"{name} is still starting 31.5 s after its start, not healthy within 30 s"
+    assert "still starting ? after" in timing_findings("monitor", _state("starting", None), None, 30.0,
+                                                       at(40))[0].sentence
+    assert [f.sentence for f in _timing("unhealthy", None)] == [
+        f"{name} is unhealthy and the engine holds no record of it becoming healthy"]
+
+
+def test_healthy_with_no_record_of_when_is_evidence_unavailable():
+    with pytest.raises(EvidenceUnavailable, match="no longer records when it became healthy"):
+        _timing("healthy", None)
 
 
 def test_image_healthchecks_in_nanoseconds():

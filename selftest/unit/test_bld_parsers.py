@@ -1,4 +1,5 @@
-"""Pure logic of the build gate: builder stream, tsc diagnostics, npm output, swarm options."""
+"""Pure logic of the build gate: builder stream, tsc diagnostics, npm output, swarm options, shared
+package resolution."""
 
 from pathlib import Path
 
@@ -8,8 +9,8 @@ from nestgate.probes.node import Resolution
 from nestgate.probes.readers.build_stream import read_stream
 from nestgate.probes.readers.npm_output import NpmScript, missing_script, npm_script, runner_summary
 from nestgate.probes.readers.tsc_output import parse_errors
-from nestgate.rules.bld02_shared_package import resolution_problems
-from nestgate.rules.bld06_compose_config import IGNORED, REJECTED, findings
+from nestgate.rules.bld02_shared_package import missing_consumer_finding, resolution_findings
+from nestgate.rules.bld06_compose_config import IGNORED, REJECTED, OptionUse, option_uses
 
 
 # -- legacy builder stream ----------------------------------------------------------------
@@ -133,29 +134,53 @@ def test_options_stack_deploy_ignores_or_rejects_are_found_per_service():
                 "depends_on": {"db": {"condition": "service_healthy"}}, "security_opt": ["no-new-privileges:true"]},
         "db": {"mem_limit": "256m", "container_name": "medianest-postgres", "expose": [], "image": "pg"},
     }
-    ignored = [str(f) for f in findings(services, IGNORED)]
-    assert [f.split(":")[0] for f in ignored] == ["services.app.build", "services.app.restart",
-                                                  "services.app.security_opt", "services.app.depends_on",
-                                                  "services.db.container_name"]
-    assert [str(f) for f in findings(services, REJECTED)] == [
+    ignored = option_uses(services, IGNORED)
+    assert [(u.service, u.option) for u in ignored] == [("app", "build"), ("app", "restart"), ("app", "security_opt"),
+                                                        ("app", "depends_on"), ("db", "container_name")]
+    assert ignored[0] == OptionUse("app", "build", "stack deploy never builds: the image must already exist")
+    assert [str(u) for u in option_uses(services, REJECTED)] == [
         "services.db.mem_limit: set resource limits using deploy.resources"]
+    assert option_uses({"app": {"image": "app", "privileged": False, "expose": []}}, IGNORED) == []
 
 
 # -- shared package resolution -------------------------------------------------------------
+SUBJECT = "@medianest/shared from consumer backend"
 
-def test_shared_package_resolution_problems(tmp_path: Path):
+
+def test_shared_package_resolving_to_its_built_output_has_no_findings(tmp_path: Path):
     dist = tmp_path / "shared" / "dist"
-    dist.mkdir(parents=True)
-    (dist / "index.js").write_text("")
-    good = Resolution("require", dist / "index.js", exists=True)
+    good = [Resolution("require", dist / "index.js", exists=True), Resolution("import", dist / "index.js",
+                                                                              exists=True)]
+    assert resolution_findings("@medianest/shared", "backend", good, dist, tmp_path) == []
+
+
+def test_a_stale_copy_is_one_finding_naming_both_loaders(tmp_path: Path):
+    dist = tmp_path / "shared" / "dist"
     stale = tmp_path / "backend" / "node_modules" / "@medianest" / "shared" / "dist" / "index.js"
-    assert resolution_problems([good], dist, tmp_path) == []
-    assert resolution_problems([Resolution("require", stale, exists=True), Resolution("import", stale, exists=True)],
-                               dist, tmp_path) == [
-        "require and import: resolved to backend/node_modules/@medianest/shared/dist/index.js, "
-        "outside the built output shared/dist"]
-    assert resolution_problems([Resolution("import", dist / "main.mjs", exists=False),
-                                Resolution("require", None, error="Cannot find module '@medianest/shared'")],
-                               dist, tmp_path) == [
+    [found] = resolution_findings("@medianest/shared", "backend", [Resolution("require", stale, exists=True),
+                                                                   Resolution("import", stale, exists=True)],
+                                  dist, tmp_path)
+    assert (found.subject, found.property, found.measured, found.expected) == (
+        SUBJECT, "require and import resolution", "backend/node_modules/@medianest/shared/dist/index.js",
+        "an existing file inside shared/dist")
+    assert str(found) == (f"{SUBJECT}: require and import: resolved to "
+                          "backend/node_modules/@medianest/shared/dist/index.js, outside the built output shared/dist")
+
+
+def test_an_unbuilt_output_and_an_unresolved_package_are_separate_findings(tmp_path: Path):
+    dist = tmp_path / "shared" / "dist"
+    found = resolution_findings("@medianest/shared", "backend",
+                                [Resolution("import", dist / "main.mjs", exists=False),
+                                 Resolution("require", None, error="Cannot find module '@medianest/shared'")],
+                                dist, tmp_path)
+    assert [(f.property, f.measured) for f in found] == [("import resolution", "shared/dist/main.mjs"),
+                                                         ("require resolution", None)]
+    assert [f.sentence for f in found] == [
         "import: resolved to shared/dist/main.mjs, which does not exist (not built?)",
         "require: not resolved (Cannot find module '@medianest/shared')"]
+
+
+def test_a_missing_consumer_directory_is_named():
+    found = missing_consumer_finding("backend", Path("/src/backend"))
+    assert (found.subject, found.property, found.measured) == ("consumer backend", "directory", "/src/backend")
+    assert str(found) == "consumer backend: directory /src/backend does not exist"

@@ -1,4 +1,4 @@
-"""INF-02 logic: required names from .env.example, placeholder kinds, values never in messages."""
+"""INF-02 rules: required names from .env.example, placeholder kinds, values never in messages."""
 
 import pytest
 
@@ -7,7 +7,7 @@ from nestgate.errors import EvidenceUnavailable
 from nestgate.probes.env_file import required_names
 from nestgate.probes.readers.dotenv import names_in_env_file
 from nestgate.probes.readers.inspect import env_list_to_dict
-from nestgate.rules.inf02_env import compose_environment, placeholder_kind, problems
+from nestgate.rules.inf02_env import compose_environment, env_findings, placeholder_kind, problem_kind
 
 ENV_EXAMPLE = """\
 # MediaNest
@@ -49,12 +49,27 @@ def test_placeholder_kinds(value, kind):
     assert placeholder_kind(value, DEFAULT_PLACEHOLDERS) == kind
 
 
-def test_problems_name_variable_and_kind_never_the_value():
+def test_findings_name_variable_and_kind_never_the_value():
     env = {"A": "fine-value", "B": "", "C": None, "D": "  ", "E": "s3cr3t-changeme-s3cr3t"}
-    found = problems(env, ["A", "B", "C", "D", "E", "F"], DEFAULT_PLACEHOLDERS)
-    text = "; ".join(p.describe() for p in found)
+    found = env_findings("service app (compose)", env, ["A", "B", "C", "D", "E", "F"], DEFAULT_PLACEHOLDERS)
+    assert [(f.subject, f.property, f.measured, f.expected) for f in found] == [
+        ("service app (compose)", "B", "empty", "set to a real value"),
+        ("service app (compose)", "C", "not set", "set to a real value"),
+        ("service app (compose)", "D", "empty", "set to a real value"),
+        ("service app (compose)", "E", "a placeholder (changeme)", "set to a real value"),
+        ("service app (compose)", "F", "not set", "set to a real value")]
+    assert str(found[0]) == "service app (compose): B is empty"
+    text = "; ".join(f.sentence for f in found)
     assert text == ("B is empty; C is not set; D is empty; E is a placeholder (changeme); F is not set")
-    assert "s3cr3t" not in text
+    assert "s3cr3t" not in repr(found)
+    assert env_findings("x", env, ["A"], DEFAULT_PLACEHOLDERS) == []
+
+
+def test_problem_kind():
+    assert problem_kind(None, DEFAULT_PLACEHOLDERS) == "not set"
+    assert problem_kind(" ", DEFAULT_PLACEHOLDERS) == "empty"
+    assert problem_kind("TODO", DEFAULT_PLACEHOLDERS) == "a placeholder (TODO)"
+    assert problem_kind("production", DEFAULT_PLACEHOLDERS) is None
 
 
 def test_env_forms():

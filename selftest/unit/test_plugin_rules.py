@@ -208,3 +208,54 @@ def test_the_thread_timeout_method_is_refused_for_a_gate_run(gate):
     result = gate.runpytest("--timeout=5", "--timeout-method=thread")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "needs the signal method" in result.stderr.str()
+
+
+# -- findings: the failure message is derived from what the rules found ---------------------
+FINDINGS = ('from nestgate.rules.findings import Finding\n'
+            '@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("SEC-04")\n'
+            'def test_a(evidence):\n'
+            '    found = evidence.judge([Finding("container c1", "user", "0:0", "a non-root user"),\n'
+            '                            Finding("container c1", "read_only", False, True, says="root fs writable"),\n'
+            '                            Finding("container c2", "privileged", True, False)])\n'
+            '    assert not found, {assert_text}\n')
+
+
+def test_the_failure_message_is_derived_from_the_recorded_findings(gate):
+    # Whatever the assert's own text says, the message is the findings': they cannot disagree.
+    _write(gate, FINDINGS.format(assert_text='"a hand-written message"'))
+    result = gate.runpytest()
+    result.assert_outcomes(failed=1)
+    message = ("SEC-04: container c1: user is '0:0', expected a non-root user; root fs writable; "
+               "container c2: privileged is True, expected False")
+    result.stdout.fnmatch_lines([f"*{message}*"])
+    assert "a hand-written message" not in result.stdout.str()
+    from nestgate.gate.bundle import verify_bundle
+
+    [bundle] = (gate.path / "reports").iterdir()
+    [record] = verify_bundle(bundle)["controls"]
+    assert record["message"].endswith(message)
+    assert [(f["subject"], f["property"], f["measured"], f["expected"]) for f in record["findings"]] == [
+        ("container c1", "user", "0:0", "a non-root user"), ("container c1", "read_only", False, True),
+        ("container c2", "privileged", True, False)]
+    assert "container c2: privileged is True, expected False" in (bundle / "report.html").read_text()
+
+
+def test_a_control_that_records_findings_but_does_not_fail_on_them_fails(gate):
+    _write(gate, FINDINGS.replace("    assert not found, {assert_text}\n", "    assert True\n"))
+    result = gate.runpytest("--no-nestgate-report")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*SEC-04: container c1: user is*(recorded findings, yet the control did not "
+                                 "fail on them)*", "*security*NO-GO*"])
+
+
+def test_a_failed_precondition_fails_the_control_not_its_setup(gate):
+    _write(gate, 'from nestgate.rules.findings import Finding\n'
+                 '@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("SEC-07")\n'
+                 'def test_a(evidence):\n'
+                 '    evidence.fail(Finding("monitor service monitor", "running containers", 0, "at least 1",\n'
+                 '                          says="no running container in stack s"))\n')
+    result = gate.runpytest("--no-nestgate-report")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*SEC-07: monitor service monitor: no running container in stack s*",
+                                 "*security*NO-GO*failed 1, errors 0*"])

@@ -7,7 +7,7 @@ import pytest
 
 from nestgate.errors import EvidenceUnavailable
 from nestgate.probes.files import walk_tree
-from nestgate.rules.prf01_bundle_size import excluded_by, measure
+from nestgate.rules.prf01_bundle_size import MIB, BundleSize, bundle_findings, excluded_by, measure
 
 
 def _tree(root):
@@ -77,3 +77,29 @@ def test_missing_or_unreadable_output_is_evidence_unavailable(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(EvidenceUnavailable, match="is not a directory"):
         walk_tree(tmp_path / "file")
+
+
+def _size(apparent, files=3, largest=(("a.js", 6 * MIB), ("b.js", 3 * MIB), ("c.js", MIB), ("d.js", 10))):
+    return BundleSize(apparent_bytes=apparent, disk_bytes=apparent, files=files, directories=1, excluded_bytes=0,
+                      excluded={}, largest=list(largest))
+
+
+def test_a_bundle_under_the_limit_has_no_findings():
+    assert bundle_findings(".next", "/p/.next", _size(10 * MIB - 1), 10, ["cache"]) == []
+
+
+def test_a_bundle_at_or_over_the_limit_names_its_size_and_largest_files():
+    [f] = bundle_findings("frontend/.next", "/p/frontend/.next", _size(10 * MIB), 10, ["cache", "*.map"])
+    assert (f.subject, f.property, f.measured, f.expected) == (
+        "frontend build output frontend/.next", "apparent size", "10.00 MiB", "under 10 MiB")
+    assert str(f) == ("frontend build output frontend/.next: 10.00 MiB (apparent, 3 files, excluding cache, *.map), "
+                      "limit 10 MiB; largest: a.js (6.00 MiB), b.js (3.00 MiB), c.js (1.00 MiB)")
+    [nothing] = bundle_findings("o", "/p/o", _size(11 * MIB), 10.5, [])
+    assert "excluding nothing), limit 10.5 MiB" in nothing.sentence
+
+
+def test_a_bundle_with_no_files_outside_the_exclusions_fails_naming_its_path():
+    [f] = bundle_findings("frontend/.next", "/p/frontend/.next", _size(0, files=0, largest=()), 10, ["cache"])
+    assert (f.subject, f.property, f.measured, f.expected) == (
+        "frontend build output /p/frontend/.next", "files", 0, "at least one outside ['cache']")
+    assert str(f) == "frontend build output /p/frontend/.next: holds no files outside ['cache']"

@@ -7,9 +7,12 @@ import pytest
 
 from nestgate.probes.compose import compose_command
 from nestgate.rules.prf02_resource_limits import (
+    DeclaredLimits,
     Limits,
+    declared_findings,
     declared_limits,
     disagreements,
+    in_force_findings,
     missing,
     parse_cpus,
     parse_memory,
@@ -68,3 +71,38 @@ def test_disagreement_shows_both_values():
     assert disagreements(declared, running) == ["memory declared 128 MiB, in force none"]
     assert disagreements(declared, declared) == []
     assert missing(running) == ["memory"]
+
+
+MIB = 2**20
+
+
+def test_declared_findings_name_the_missing_limits_and_the_ignored_keys():
+    assert declared_findings("app", DeclaredLimits(Limits(128 * MIB, 250_000_000), "deploy.resources.limits", "")) == []
+    [f] = declared_findings("monitor", DeclaredLimits(Limits(None, 250_000_000), "deploy.resources.limits", ""))
+    assert (f.subject, f.property, f.measured, f.expected) == (
+        "service monitor", "declared limits", "memory none, cpus 0.25", "memory and cpus set")
+    assert str(f) == "service monitor: declares no memory limit (memory none, cpus 0.25) in deploy.resources.limits"
+    [legacy] = declared_findings("legacy", DeclaredLimits(Limits(None, None), "deploy.resources.limits",
+                                                          "mem_limit/cpus set, which docker stack deploy ignores"))
+    assert legacy.sentence == ("declares no memory and no cpus limit (memory none, cpus none) in "
+                               "deploy.resources.limits; mem_limit/cpus set, which docker stack deploy ignores")
+
+
+def test_in_force_findings_per_container_missing_or_disagreeing():
+    declared = Limits(128 * MIB, 250_000_000)
+    assert in_force_findings("app", declared, {"app.1": declared, "app.2": declared}) == []
+    found = in_force_findings("app", declared, {"app.1": Limits(None, 250_000_000), "app.2": declared,
+                                                "app.3": Limits(64 * MIB, 500_000_000)})
+    assert [(f.subject, f.property, f.measured, f.expected) for f in found] == [
+        ("service app", "container app.1 limits", "memory none, cpus 0.25", "memory and cpus set"),
+        ("service app", "container app.3 limits", "memory 64 MiB, cpus 0.5", "memory 128 MiB, cpus 0.25")]
+    assert [f.sentence for f in found] == [
+        "container app.1 runs with no memory limit (in force: memory none, cpus 0.25; declared: memory 128 MiB, "
+        "cpus 0.25)",
+        "container app.3: memory declared 128 MiB, in force 64 MiB; cpus declared 0.25, in force 0.5"]
+
+
+def test_a_container_with_no_limits_is_reported_once_not_also_as_disagreeing():
+    [f] = in_force_findings("monitor", Limits(None, 250_000_000), {"m.1": Limits(None, None)})
+    assert f.sentence == ("container m.1 runs with no memory and no cpus limit (in force: memory none, cpus none; "
+                          "declared: memory none, cpus 0.25)")

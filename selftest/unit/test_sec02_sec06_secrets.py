@@ -1,12 +1,34 @@
-"""SEC-02/SEC-06 logic over names and dates, and the compose-text scan for unused declared secrets."""
+"""SEC-02/SEC-06 logic over names and dates, their findings, and the compose-text scan for unused
+declared secrets."""
 
 import datetime as dt
 
 import pytest
 
+from nestgate.probes.engine_facts import ContainerFacts
 from nestgate.probes.readers.compose_secrets import ComposeTextError, declared_secrets
-from nestgate.rules.sec02_secrets import expected_external, referenced, with_prefix
-from nestgate.rules.sec06_rotation import age_days, describe_age, destructive_allowed, plan_rotation, versioned
+from nestgate.probes.swarm_objects import SecretFacts
+from nestgate.rules.findings import message
+from nestgate.rules.sec02_secrets import (
+    expected_external,
+    no_services_findings,
+    referenced,
+    secrets_findings,
+    with_prefix,
+)
+from nestgate.rules.sec06_rotation import (
+    age_days,
+    describe_age,
+    destructive_allowed,
+    drill_findings,
+    dry_run_findings,
+    no_secrets_findings,
+    plan_findings,
+    plan_rotation,
+    secret_findings,
+    users_findings,
+    versioned,
+)
 
 DECLARED = {"jwt": {"name": "medianest_jwt_secret_v2", "external": True}, "medianest_redis_password_v2":
             {"external": True}, "local_cert": {"file": "./cert.pem"}}
@@ -22,6 +44,41 @@ def test_references_resolve_through_the_declaration():
                 "worker": {"secrets": [{"source": "jwt"}]}, "nginx": {}}
     assert referenced(services, DECLARED) == {"medianest_jwt_secret_v2": "app, worker",
                                               "medianest_redis_password_v2": "app"}
+
+
+def test_a_stack_without_services_fails_before_the_secrets_are_judged():
+    [f] = no_services_findings("ms", [])
+    assert (f.subject, f.property, f.measured, f.expected) == ("stack ms", "services", 0, "at least 1")
+    assert str(f) == "stack ms: has no services: deploy it before the runtime checks"
+    assert no_services_findings("ms", ["app"]) == []
+
+
+EXPECTED = {"jwt": "m_jwt_v2", "redis": "m_redis_v2", "metrics": "m_metrics_v2"}
+
+
+def test_deployed_secrets_have_no_findings():
+    found = ["m_jwt_v2", "m_redis_v2", "m_metrics_v2", "other"]
+    assert secrets_findings("ms", EXPECTED, found, "m", 3, {"m_jwt_v2": "app"}, {"m_redis_v2": "app"}) == []
+
+
+def test_missing_count_and_unresolved_secrets_are_named():
+    found = ["m_jwt_v2", "m_redis_v2", "m_extra"]
+    wanted_by = {"m_jwt_v2": "app", "m_metrics_v2": "app", "m_cert": "nginx, app"}
+    in_use = {"m_gone_v1": "worker"}
+    found_ = secrets_findings("ms", EXPECTED, found, "m", 3, wanted_by, in_use)
+    assert [(f.subject, f.property, f.measured, f.expected) for f in found_] == [
+        ("stack ms", "declared external secrets missing", ["m_metrics_v2"], []),
+        ("stack ms", "referenced secrets absent", ["m_cert (used by nginx, app)", "m_gone_v1 (used by worker)"], [])]
+    assert message(found_) == (
+        "stack ms: declared external secret(s) missing from the swarm: m_metrics_v2; "
+        "secret(s) referenced by services but absent: m_cert (used by nginx, app), m_gone_v1 (used by worker)")
+
+
+def test_the_prefixed_count_is_exact():
+    [f] = secrets_findings("ms", {}, ["m_a_v1", "m_b_v1", "x_c_v1"], "m", 9, {}, {})
+    assert (f.property, f.measured, f.expected) == ("secrets named m_*", 2, 9)
+    assert f.sentence == "2 secrets named m_*, expected 9 (found: m_a_v1, m_b_v1)"
+    assert secrets_findings("ms", {}, [], "m", 1, {}, {})[0].sentence == "0 secrets named m_*, expected 1 (found: none)"
 
 
 def test_prefix_is_a_name_prefix_not_a_substring():
@@ -49,6 +106,77 @@ def test_ages():
     now = dt.datetime(2026, 1, 31, tzinfo=dt.UTC)
     assert age_days(dt.datetime(2025, 11, 2, tzinfo=dt.UTC), now) == 90
     assert describe_age(90) == "90.0 days" and describe_age(1.5) == "36.0 h" and describe_age(30 / 86400) == "30 s"
+
+
+NOW = dt.datetime(2026, 1, 31, tzinfo=dt.UTC)
+
+
+def _secret(name: str, days_old: float) -> SecretFacts:
+    return SecretFacts(id=name, name=name, created=NOW - dt.timedelta(days=days_old))
+
+
+def test_no_prefixed_secret_is_nothing_to_judge():
+    [f] = no_secrets_findings("m", [])
+    assert (f.subject, f.property, f.measured, f.expected) == ("secrets named m_*", "count", 0, "at least 1")
+    assert str(f) == "secrets named m_*: none in the swarm: nothing to judge (is the stack deployed?)"
+    assert no_secrets_findings("m", [_secret("m_a_v1", 1)]) == []
+
+
+def test_versioned_young_secrets_have_no_findings():
+    assert secret_findings([_secret("m_jwt_secret_v2", 89.9), _secret("m_x_v10", 0)], "m", 90, NOW) == []
+
+
+def test_unversioned_and_old_secrets_are_named_with_their_age():
+    found = secret_findings([_secret("m_nextauth_secret", 1), _secret("m_jwt_secret_v2", 120.5)], "m", 90, NOW)
+    assert [(f.subject, f.property, f.measured, f.expected) for f in found] == [
+        ("secret m_nextauth_secret", "naming", "m_nextauth_secret", "m_<name>_vN"),
+        ("secret m_jwt_secret_v2", "age_days", 120.5, "<= 90")]
+    assert [str(f) for f in found] == [
+        "secret m_nextauth_secret: does not follow the versioned naming m_<name>_vN",
+        "secret m_jwt_secret_v2: is 120.5 days old (created 2025-10-02 12:00:00 UTC), max 90.0 days"]
+    [young] = secret_findings([_secret("m_a_v1", 2 / 24)], "m", 0.5 / 24, NOW)  # limits may be below a day
+    assert (young.measured, young.sentence) == (0.0833, "is 2.0 h old (created 2026-01-30 22:00:00 UTC), max 1800 s")
+
+
+def test_a_plan_needs_a_version_to_rotate():
+    assert plan_findings(["m_jwt_secret_v2"], "m", "jwt_secret") == []
+    [f] = plan_findings(["m_jwt_secret_v2"], "m", "nope")
+    assert (f.subject, f.property, f.measured, f.expected) == ("rotation of m_nope", "versions", [],
+                                                               "a secret m_nope_vN")
+    assert str(f) == "rotation of m_nope: no secret m_nope_vN exists to rotate (security.rotation.secret)"
+
+
+def test_a_secret_no_service_uses_would_prove_nothing():
+    assert users_findings("ms", "m_jwt_secret_v2", ["app"]) == []
+    [f] = users_findings("ms", "m_jwt_secret_v2", [])
+    assert (f.subject, f.property, f.measured, f.expected) == ("stack ms", "services using m_jwt_secret_v2", [],
+                                                               "at least 1")
+    assert str(f) == ("stack ms: no service uses m_jwt_secret_v2: rotating it would prove nothing "
+                      "(pick a secret in use: security.rotation.secret)")
+
+
+def _container(name: str, service: str, health: str) -> ContainerFacts:
+    return ContainerFacts(name, name, service, "img", "running", health, 1, "", {})
+
+
+def test_dry_run_needs_every_user_running_and_healthy():
+    running = [_container("ms_app.1", "app", "healthy"), _container("ms_worker.1", "worker", ""),
+               _container("ms_nginx.1", "nginx", "unhealthy")]
+    assert dry_run_findings("m_jwt_v2", ["app", "worker"], running) == []  # no healthcheck is not unhealthy
+    [f] = dry_run_findings("m_jwt_v2", ["app", "nginx", "api"], running)
+    assert (f.subject, f.property, f.measured, f.expected) == (
+        "rotation of m_jwt_v2", "users ready", {"without_running_container": ["api"], "unhealthy": ["ms_nginx.1"]},
+        "every user running and healthy")
+    assert f.sentence == ("could not start cleanly: services without a running container ['api'], "
+                          "unhealthy containers ['ms_nginx.1']")
+
+
+def test_a_failed_drill_names_both_versions():
+    assert drill_findings("m_a_v2", "m_a_v3", "") == []
+    [f] = drill_findings("m_a_v2", "m_a_v3", "app did not converge in 180 s")
+    assert (f.subject, f.property, f.measured, f.expected) == ("rotation drill m_a_v2 -> m_a_v3", "failure",
+                                                               "app did not converge in 180 s", "none")
+    assert str(f) == "rotation drill m_a_v2 -> m_a_v3: failed: app did not converge in 180 s"
 
 
 def test_destructive_flag_and_environment_override():

@@ -1,4 +1,4 @@
-"""The seeded faults, by name. Each makes exactly one control of CONTROLS.md fail."""
+"""The seeded faults, by name. Each makes exactly one control of the catalog (nestgate/catalog.py) fail."""
 
 from __future__ import annotations
 

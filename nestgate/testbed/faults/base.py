@@ -17,7 +17,7 @@ Hook = Callable[["Testbed"], None]
 @dataclass(frozen=True)
 class Fault:
     name: str
-    control: str  # the one CONTROLS.md control it makes fail
+    control: str  # the one control of the catalog (nestgate/catalog.py) it makes fail
     summary: str  # one line for `testbed faults`
     detail: str  # the exact shape, and why it breaks only `control`
     compose: Callable[[Model, Testbed], None] | None = None
