@@ -52,6 +52,7 @@ import pytest
 from nestgate.config import SecretRef
 from nestgate.errors import EvidenceUnavailable
 from nestgate.probes.credentials import read_secret
+from nestgate.rules.findings import Finding
 
 pytestmark = [pytest.mark.security, pytest.mark.declared]
 MODE = set(os.environ.get("NG_MODE", "").split(","))
@@ -94,6 +95,8 @@ def test_secrets_deployed(store, evidence, http, target_config):
         print(json.dumps({"password": shaped}), f"POSTGRES_PASSWORD={shaped}")
         evidence.measure(password=canary, token=named, api_url=f"https://u:{shaped}@api/")
         evidence.source(f"postgres://medianest:{shaped}@db/medianest (user secret {canary})")
+        evidence.judge([Finding(f"user {canary}", "token", named, f"Bearer {shaped}",
+                                says=f"password {canary} and token {named} accepted, Bearer {shaped}")])
         raise EvidenceUnavailable(f"login with password {canary} / {named} refused, Bearer {shaped}")
     assert "fail" not in MODE, "secret medianest_jwt_secret_v2: found 0, expected 1"
 '''

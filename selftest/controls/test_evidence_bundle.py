@@ -137,6 +137,9 @@ def test_planted_canaries_appear_in_no_artifact_of_a_failing_run(suite, extra):
     sec02 = next(r for r in record if r["control_id"] == "SEC-02")
     assert sec02["measured"] == {"found": 1, "password": "********", "token": "********",
                                  "api_url": "https://u:********@api/"}
+    assert [(f["subject"], f["measured"], f["expected"], f["message"]) for f in sec02["findings"]] == [
+        ("user ********", "********", "Bearer ********",
+         "user ********: password ******** and token ******** accepted, Bearer ********")]
     if "junit_logging=all" in extra:
         assert "log: using ********" in artifacts["junit.xml"]
 
