@@ -108,7 +108,7 @@ def _table(model: type[BaseModel]) -> list[str]:
 def _type(annotation: Any, info: FieldInfo | None = None) -> str:
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is Literal:
-        text = "one of " + ", ".join(_code(_toml(a)) for a in args)
+        text = "one of " + ", ".join(_code(toml_value(a)) for a in args)
     elif origin in (Union, types.UnionType):
         text = " or ".join("not set" if a is type(None) else _type(a) for a in args)
     elif origin is list:
@@ -119,13 +119,13 @@ def _type(annotation: Any, info: FieldInfo | None = None) -> str:
         text = "[SecretRef](#secretref)"
     else:
         text = _SCALARS.get(annotation, getattr(annotation, "__name__", str(annotation)))
-    bounds = [f"{sign} {_toml(getattr(m, attr))}" for m in (info.metadata if info else [])
+    bounds = [f"{sign} {toml_value(getattr(m, attr))}" for m in (info.metadata if info else [])
               for cls, attr, sign in _BOUNDS if isinstance(m, cls)]
     return ", ".join([text, *bounds])
 
 
 def _default_cell(value: Any) -> str:
-    return "not set" if value is None else _cell(_code(_toml(value)))
+    return "not set" if value is None else _cell(_code(toml_value(value)))
 
 
 def _code(text: str) -> str:
@@ -135,7 +135,7 @@ def _code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _toml(value: Any) -> str:
+def toml_value(value: Any) -> str:
     """A value as TOML writes it (inline)."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -148,10 +148,10 @@ def _toml(value: Any) -> str:
     if isinstance(value, BaseModel):
         value = {k: v for k in type(value).model_fields if (v := getattr(value, k)) is not None}
     if isinstance(value, dict):
-        items = [f"{k if _BARE_KEY.fullmatch(k) else json.dumps(k)} = {_toml(v)}" for k, v in value.items()]
+        items = [f"{k if _BARE_KEY.fullmatch(k) else json.dumps(k)} = {toml_value(v)}" for k, v in value.items()]
         return "{ " + ", ".join(items) + " }" if items else "{}"
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     return json.dumps(value)
 
 

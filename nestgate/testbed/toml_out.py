@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a valid TOML basic string
-    if isinstance(value, list):
-        return "[" + ", ".join(_scalar(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_scalar(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+from nestgate.config.reference import toml_value
 
 
 def dumps(data: dict[str, Any], header: str = "") -> str:
@@ -30,7 +17,7 @@ def dumps(data: dict[str, Any], header: str = "") -> str:
         if prefix and (scalars or not body):
             lines.append("")
             lines.append(f"[{prefix}]")
-        lines.extend(f"{k} = {_scalar(v)}" for k, v in scalars.items())
+        lines.extend(f"{k} = {toml_value(v)}" for k, v in scalars.items())
         for k, v in body.items():
             if _is_table(k, v):
                 table(f"{prefix}.{k}" if prefix else k, v)
