@@ -14,7 +14,6 @@ from nestgate.gate.params import each_env_service
 from nestgate.probes.env_file import required_names
 from nestgate.probes.readers.inspect import env_list_to_dict
 from nestgate.rules.inf02_env import compose_environment, env_findings
-from nestgate.rules.inf06_services import not_deployed
 
 pytestmark = pytest.mark.infra
 
@@ -47,12 +46,10 @@ def test_required_variables_running(service, target_config, engine, stack, evide
     findings = []
     places: list[str] = []
     if target_config.model.target.orchestrator == "swarm":
-        evidence.source(f"GET /services on {engine.url}: Spec.TaskTemplate.ContainerSpec.Env")
-        states = {s.name: s for s in engine.service_states()}
-        if service not in states:
-            evidence.fail(not_deployed(service, engine.stack, states))
-        places.append(f"service {states[service].id[:12]} spec")
-        findings += env_findings(f"service {service} spec", env_list_to_dict(states[service].env), names, patterns)
+        deployed = stack.deployed(service)
+        evidence.source("Spec.TaskTemplate.ContainerSpec.Env of the service")
+        places.append(f"service {deployed.id[:12]} spec")
+        findings += env_findings(f"service {service} spec", env_list_to_dict(deployed.env), names, patterns)
     evidence.source(f"GET /containers/<id>/json on {engine.url}: Config.Env")
     for c in stack.running(service):
         places.append(f"container {c.name}")

@@ -19,7 +19,6 @@ from nestgate.rules.inf06_services import (
     describe,
     failures_since,
     no_container,
-    not_deployed,
     not_running,
     restart_counts,
     running,
@@ -45,7 +44,7 @@ def test_service_declared_with_replicas(service, stack, evidence):
 
 @pytest.mark.runtime
 @pytest.mark.control("INF-06", service=each_service)
-def test_service_replicas_running_and_healthy(service, target_config, engine, evidence):
+def test_service_replicas_running_and_healthy(service, target_config, stack, engine, evidence):
     window_min = target_config.model.infra.services.window_min
     since = time.time() - window_min * 60
     evidence.limit(running="desired", health="healthy", failures_within_min=window_min, max_failures=0)
@@ -53,11 +52,7 @@ def test_service_replicas_running_and_healthy(service, target_config, engine, ev
         found = evidence.judge(_compose_findings(service, engine, evidence))
         assert not found, found.message
         return
-    evidence.source(f"GET /services?status=true and GET /tasks on {engine.url} (stack {engine.stack})")
-    states = {s.name: s for s in engine.service_states()}
-    if service not in states:
-        evidence.fail(not_deployed(service, engine.stack, states))
-    svc = states[service]
+    svc = stack.deployed(service)
     health = task_health(running(svc.tasks), engine.containers())
     failures = failures_since(svc.tasks, since)
     evidence.measure(mode=svc.mode, desired=svc.desired_tasks, running=svc.running_tasks, task_health=health,

@@ -14,8 +14,9 @@ from nestgate.probes.credentials import read_secret
 from nestgate.probes.data_clients import PgSession
 from nestgate.probes.declared import DeclaredService, LazyDeclared
 from nestgate.probes.engine import Engine
-from nestgate.probes.engine_facts import ContainerFacts
+from nestgate.probes.engine_facts import ContainerFacts, ServiceState
 from nestgate.rules.findings import Finding
+from nestgate.rules.inf06_services import not_deployed
 
 
 class Stack:
@@ -37,6 +38,14 @@ class Stack:
                                        says="no running containers"))
         self.evidence.fail(Finding(f"{role} {service}", "running containers", 0, "at least 1",
                                    says=f"no running container in stack {self.name}"))
+
+    def deployed(self, service: str) -> ServiceState:
+        """A swarm service of the stack, with its tasks; one the stack does not run fails the control."""
+        states = {s.name: s for s in self.engine.service_states()}
+        self.evidence.source(f"GET /services?status=true and GET /tasks on {self.engine.url} (stack {self.name})")
+        if service not in states:
+            self.evidence.fail(not_deployed(service, self.name, states))
+        return states[service]
 
     def service(self, name: str) -> DeclaredService:
         """A service of the compose files; one they do not declare fails the control."""
