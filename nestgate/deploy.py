@@ -3,9 +3,11 @@
     nestgate deploy --gate security --gate build [--post-gate infra|INF-04 ...]
                     [--rollback "docker service rollback ..."] -- docker stack deploy -c ... medianest
 
-1. The selected gates run in a pytest subprocess that writes its evidence bundle. DEPLOY_CMD runs
-   only when that run fully passed (see nestgate.gate.run_check): no failure, no error, no unwaived
-   skip, a control per selected gate, pytest exit 0, the bundle written and its hashes verified.
+1. The selected gates run in a pytest subprocess that writes its evidence bundle; nestgate chooses
+   its plugins, options and environment (nestgate.gate.invocation). DEPLOY_CMD runs only when that
+   run fully passed (see nestgate.gate.run_check): every control of each selected gate ran on each of
+   its sides for every subject, no failure, no error, no unwaived skip, the coverage asked for
+   (whole gates unless --side/--control), pytest exit 0, the bundle written and its hashes verified.
 2. DEPLOY_CMD runs as given (no shell).
 3. The post-deploy gate (default: the infra health controls INF-04 and INF-06) is retried until it
    passes or --post-gate-deadline runs out (a stack needs a moment to converge).
@@ -18,7 +20,8 @@ bundles, deploy.json (every step), rollback.json (INF-08), manifest.json (SHA-25
 
 Exit codes:
     0   deployed: gates passed, DEPLOY_CMD succeeded, the post-deploy gate passed
-    2   usage error: bad arguments; nothing ran
+    2   usage error, nothing ran: bad arguments, a bad target config or waiver file, an extra pytest
+        argument that could change what runs, PYTEST_*/PYTHON* environment that would change the gate
     10  gate refused: DEPLOY_CMD was not run
     11  deploy failed: DEPLOY_CMD exited non-zero, could not start or timed out (no rollback)
     12  post-deploy gate failed and the rollback restored it within the limit
@@ -35,7 +38,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +48,9 @@ from nestgate.config import LoadedConfig, config_path, load_config
 from nestgate.errors import NestgateError
 from nestgate.gate.bundle import create_bundle_dir, read_json, sha256_file
 from nestgate.gate.evidence import Evidence
-from nestgate.gate.run_check import gate_run_problems
+from nestgate.gate.invocation import Invocation, check_extra_args, gate_argv, gate_environment
+from nestgate.gate.options import WAIVERS_ENV
+from nestgate.gate.run_check import gate_run_problems, gate_run_summary
 from nestgate.gate.waivers import load_waivers
 from nestgate.redact import REDACTOR, register_config_secrets
 
@@ -73,6 +77,8 @@ class Step:
     duration_s: float = 0.0
     bundle: str | None = None
     problems: list[str] = field(default_factory=list)
+    coverage: dict[str, str] = field(default_factory=dict)  # gate -> "full" or the coverage mode
+    waivers_used: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _say(text: str) -> None:
@@ -109,6 +115,7 @@ def run_child(argv: list[str], cwd: Path, timeout_s: float, env: dict[str, str] 
 class Selection:
     gates: list[str]
     controls: list[str]
+    side: str | None = None  # declared or runtime: a side-only run, asked for explicitly
 
     @classmethod
     def parse(cls, words: list[str]) -> Selection:
@@ -116,24 +123,29 @@ class Selection:
         gates = [g for g in GATES if g in words or any(CONTROLS[c].gate == g for c in controls)]
         return cls(gates, controls)
 
+    @property
+    def mark_expression(self) -> str:
+        gates = " or ".join(self.gates)
+        return f"({gates}) and {self.side}" if self.side else gates
+
     def pytest_args(self) -> list[str]:
-        args = ["-m", " or ".join(self.gates)]
+        args = ["-m", self.mark_expression]
         return [*args, f"--nestgate-controls={','.join(self.controls)}"] if self.controls else args
 
 
 class Deploy:
-    def __init__(self, args: argparse.Namespace, cfg: LoadedConfig, folder: Path) -> None:
+    def __init__(self, args: argparse.Namespace, cfg: LoadedConfig, folder: Path, invocation: Invocation) -> None:
         self.args = args
         self.cfg = cfg
         self.folder = folder
+        self.invocation = invocation
         self.steps: list[Step] = []
         self.rollback: dict[str, Any] | None = None
         self.started = dt.datetime.now(dt.UTC)
 
     def gate(self, name: str, selection: Selection) -> bool:
         bundle = self.folder / name
-        argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *selection.pytest_args(),
-                f"--target-config={self.cfg.path}", f"--nestgate-bundle={bundle}"]
+        argv = gate_argv(*selection.pytest_args(), f"--target-config={self.cfg.path}", f"--nestgate-bundle={bundle}")
         if self.args.waivers:
             argv.append(f"--waivers={Path(self.args.waivers).resolve()}")
         argv += [f"--numprocesses={self.args.numprocesses}"] if self.args.numprocesses else []
@@ -141,11 +153,18 @@ class Deploy:
         step = Step(name, argv, bundle=str(bundle))
         self.steps.append(step)
         _say(f"{name}: {' '.join(selection.pytest_args())}")
-        step.returncode, step.duration_s = run_child(argv, self.args.suite, self.args.gate_timeout)
-        step.problems = gate_run_problems(bundle, step.returncode, selection.gates, selection.controls)
+        step.returncode, step.duration_s = run_child(argv, self.args.suite, self.args.gate_timeout, self.invocation.env)
+        step.problems = gate_run_problems(bundle, step.returncode, selection.gates, selection.controls,
+                                          selection.mark_expression)
+        step.coverage, step.waivers_used = gate_run_summary(bundle)
         for problem in step.problems:
             _say(f"{name}: {problem}")
-        _say(f"{name}: {'PASSED' if not step.problems else 'NOT PASSED'} (evidence {bundle})")
+        for w in step.waivers_used:
+            _say(f"{name}: waiver {w.get('id')} (owner {w.get('owner')}, expires {w.get('expires')}) waived "
+                 f"{w.get('waived')}")
+        partial = [f"{g}: {c}" for g, c in step.coverage.items() if c != "full"]
+        verdict = "PASSED" if not step.problems else "NOT PASSED"
+        _say(f"{name}: {verdict}{' (' + '; '.join(partial) + ')' if partial else ''} (evidence {bundle})")
         return not step.problems
 
     def command(self, name: str, argv: list[str], timeout_s: float) -> bool:
@@ -192,14 +211,21 @@ class Deploy:
         record = {"format": "nestgate-deploy/1", "started": self.started.isoformat(timespec="seconds"),
                   "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                   "exit_code": code, "outcome": outcome, "deploy_command": self.args.command,
+                  "side": self.args.side, "controls": self.args.control, "waivers": self.waivers_record(),
+                  "gate_invocation": self.invocation.record,
                   "steps": [vars(s) for s in self.steps], "rollback": self.rollback}
         _write_json(self.folder / "deploy.json", REDACTOR.scrub_any(record))
         write_tree_manifest(self.folder)
         _say(f"{outcome} (exit {code}); record {self.folder / 'deploy.json'}")
         return code
 
+    def waivers_record(self) -> dict[str, Any]:
+        used = [w for s in self.steps for w in s.waivers_used]
+        return {"file": str(Path(self.args.waivers).resolve()) if self.args.waivers else None,
+                "from": self.args.waivers_from, "used": used}
+
     def run(self) -> int:
-        if not self.gate("gate", Selection(self.args.gate, self.args.control)):
+        if not self.gate("gate", Selection(self.args.gate, self.args.control, self.args.side)):
             return self.finish(REFUSED, "gate refused: DEPLOY_CMD not run")
         if not self.command("deploy", self.args.command, self.args.deploy_timeout):
             return self.finish(DEPLOY_FAILED, "deploy failed")
@@ -234,7 +260,10 @@ def parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--gate", action="append", required=True, choices=list(GATES), help="gate to pass first")
     p.add_argument("--control", action="append", default=[], choices=list(CONTROLS), metavar="ID",
-                   help="run only these controls of the selected gates")
+                   help="run only these controls of the selected gates (partial coverage, recorded)")
+    p.add_argument("--side", choices=["declared", "runtime"],
+                   help="run only this side of the gates (partial coverage, recorded): e.g. declared before the "
+                   "stack exists")
     p.add_argument("--post-gate", action="append", default=[], metavar="GATE|ID",
                    help=f"post-deploy gate or control (default: {', '.join(DEFAULT_POST_GATE)})")
     p.add_argument("--rollback", metavar="CMD", help="shell command that rolls the deploy back")
@@ -243,7 +272,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--suite", type=Path, default=PROJECT_ROOT, help="directory holding the tests_<gate>/ suites")
     p.add_argument("--reports", type=Path, help="parent of the deploy folder (default: <suite>/reports)")
     p.add_argument("-n", "--numprocesses", help="pytest-xdist workers for each gate run (e.g. auto)")
-    p.add_argument("--pytest-arg", action="append", default=[], metavar="ARG", help="extra pytest argument")
+    p.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
+                   help="extra pytest argument that changes only what is shown (-v, --tb=short, ...)")
     p.add_argument("--gate-timeout", type=float, default=3600.0)
     p.add_argument("--deploy-timeout", type=float, default=3600.0)
     p.add_argument("--post-gate-deadline", type=float, default=120.0, help="seconds to wait for the stack")
@@ -261,17 +291,29 @@ def main(argv: list[str]) -> int:
     bad_post = [w for w in args.post_gate if w not in GATES and w not in CONTROLS]
     if bad_post:
         p.error(f"--post-gate: not a gate or control ID: {', '.join(bad_post)}")
+    outside = [c for c in args.control if CONTROLS[c].gate not in args.gate]
+    if outside:
+        p.error(f"--control: {', '.join(outside)} not in the selected gates ({', '.join(args.gate)})")
     args.suite = args.suite.resolve()
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    deploy = None
-    try:
+    args.waivers_from = "--waivers" if args.waivers else None
+    if not args.waivers and os.environ.get(WAIVERS_ENV):
+        args.waivers, args.waivers_from = os.environ[WAIVERS_ENV], f"${WAIVERS_ENV}"
+    try:  # the user's input: any problem is a usage error (exit 2) and nothing runs
         cfg = load_config(config_path(args.target_config, args.suite))
         register_config_secrets(cfg.model, cfg.resolve)
         REDACTOR.add_secret_env()
+        invocation = gate_environment(os.environ)
+        check_extra_args(args.pytest_arg)
         if args.waivers:
-            load_waivers(Path(args.waivers))  # a malformed file refuses here, before anything runs
+            load_waivers(Path(args.waivers), max_days=cfg.model.waivers.max_days)  # refuse before anything runs
+    except NestgateError as exc:
+        _say(f"usage error, nothing ran: {exc}")
+        return USAGE
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    deploy = None
+    try:
         folder = create_bundle_dir((args.reports or args.suite / "reports").resolve(), "deploy-" + "-".join(args.gate))
-        deploy = Deploy(args, cfg, folder)
+        deploy = Deploy(args, cfg, folder, invocation)
         return deploy.run()
     except NestgateError as exc:
         _say(f"gate refused: {exc}")

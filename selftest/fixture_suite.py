@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from selftest.stub_controls import stub_tests
+
 CONFIG = """\
 [target]
 name = "fixture"
@@ -54,7 +56,7 @@ from nestgate.errors import EvidenceUnavailable
 from nestgate.probes.credentials import read_secret
 from nestgate.rules.findings import Finding
 
-pytestmark = [pytest.mark.security, pytest.mark.declared]
+pytestmark = [pytest.mark.security, pytest.mark.runtime]
 MODE = set(os.environ.get("NG_MODE", "").split(","))
 
 
@@ -124,7 +126,8 @@ PYTEST_INI = "[pytest]\naddopts = --strict-markers -p no:cacheprovider -ra\nxfai
 
 def write_suite(root: Path, base_url: str = "http://127.0.0.1:9", docker_host: str = "",
                 timeout_s: float = 5, rollback_limit_s: float = 300) -> Path:
-    """The suite under `root`: nestgate.toml, pytest.ini, tests_security/, tests_infra/."""
+    """The suite under `root`: nestgate.toml, pytest.ini, tests_security/, tests_infra/: SEC-02 and INF-04
+    as above, every other control of both gates a passing stub (a gate is GO only when complete)."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "nestgate.toml").write_text(CONFIG.format(base_url=base_url, docker_host=docker_host,
                                                       timeout=timeout_s, rollback_limit=rollback_limit_s))
@@ -133,6 +136,8 @@ def write_suite(root: Path, base_url: str = "http://127.0.0.1:9", docker_host: s
     for gate, name, body in (("security", "test_sec02_fixture.py", SEC02), ("infra", "test_inf04_fixture.py", INF04)):
         (root / f"tests_{gate}").mkdir(exist_ok=True)
         (root / f"tests_{gate}" / name).write_text(body)
+    (root / "tests_security" / "test_security_stubs.py").write_text(stub_tests("security", without=("SEC-02",)))
+    (root / "tests_infra" / "test_infra_stubs.py").write_text(stub_tests("infra", without=("INF-04",)))
     (root / "state").mkdir(exist_ok=True)
     return root
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Bounded number types shared by the sections. Single lower bounds (a timeout > 0, a count >= 1) are
+# written as gt/ge on each Field; these are the ranges with both ends. A check fed a value outside
+# them judges nothing (a CPU limit of 150 % never trips; port 0 probes nothing).
+PORT_MIN, PORT_MAX = 1, 65535
+Port = Annotated[int, Field(ge=PORT_MIN, le=PORT_MAX)]
+Percent = Annotated[float, Field(gt=0, le=100)]
 
 
 class Strict(BaseModel):
-    """Unknown keys and wrong types are errors; values never change after loading."""
+    """Unknown keys and wrong types are errors; values never change after loading. TOML's inf and nan
+    are refused: an infinite limit or window makes its check vacuous, and nan compares false to all."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class SecretRef(Strict):

@@ -6,7 +6,7 @@ import re
 
 from pydantic import Field, field_validator
 
-from nestgate.config.base import SecretRef, Strict
+from nestgate.config.base import Port, SecretRef, Strict
 
 # A placeholder is a value nobody meant to ship; names are printed, values never are.
 DEFAULT_PLACEHOLDERS: dict[str, str] = {
@@ -38,9 +38,9 @@ class EnvCheck(Strict):
         "variable named in env_example."))
     env_example: str = Field(".env.example", description=(
         "INF-02: file listing the required variables when required is empty, relative to target.project_dir."))
-    placeholders: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PLACEHOLDERS), description=(
+    placeholders: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PLACEHOLDERS), min_length=1, description=(
         "INF-02: kind of placeholder -> regular expression searched in each value. A match fails; only the "
-        "kind is printed, never the value."))
+        "kind is printed, never the value. One or more: an empty table would switch the placeholder check off."))
 
     @field_validator("placeholders")
     @classmethod
@@ -57,7 +57,7 @@ class Database(Strict):
     service: str = Field("postgres", description=(
         "INF-03/INF-05 (and PRF-03's connection count): the PostgreSQL service; psql and pg_dump run inside "
         "its container."))
-    port: int = Field(5432, description="INF-03/INF-05: PostgreSQL's TCP port inside the data network.")
+    port: Port = Field(5432, description="INF-03/INF-05: PostgreSQL's TCP port inside the data network.")
     dbname: str = Field("medianest", description=(
         "INF-03/INF-05: the application's database (MediaNest: `${POSTGRES_DB:-medianest}`); a name, not "
         "a credential."))
@@ -74,7 +74,7 @@ class RedisCheck(Strict):
     """INF-03: Redis answers PING with its password (redis-cli inside the service's container)."""
 
     service: str = Field("redis", description="INF-03: the Redis service; redis-cli runs inside its container.")
-    port: int = Field(6379, description="INF-03: Redis's TCP port inside the data network.")
+    port: Port = Field(6379, description="INF-03: Redis's TCP port inside the data network.")
     password: SecretRef = Field(default_factory=lambda: SecretRef(env="REDIS_PASSWORD"), description=(
         "INF-03: where Redis's password comes from: env or file, never the value itself."))
 
@@ -93,7 +93,7 @@ class HealthEndpoint(Strict):
     """INF-04: one health endpoint, requested through target.base_url."""
 
     path: str = Field(description="INF-04: GET path of the endpoint, under target.base_url.")
-    timeout_s: float = Field(10.0, description="INF-04: seconds within which the endpoint must answer 2xx.")
+    timeout_s: float = Field(10.0, gt=0, description="INF-04: seconds within which the endpoint must answer 2xx.")
 
 
 class Backup(Strict):
@@ -101,9 +101,9 @@ class Backup(Strict):
 
     scratch_prefix: str = Field("nestgate_drill", description=(
         "INF-05: name prefix of the scratch database the dump is restored into (a random suffix is added)."))
-    timeout_s: float = Field(300.0, description=(
+    timeout_s: float = Field(300.0, gt=0, description=(
         "INF-05: upper bound in seconds for the whole drill (dump, restore, checksums, drop)."))
-    attempts: int = Field(3, description=(
+    attempts: int = Field(3, ge=1, description=(
         "INF-05: dump attempts when live tables change while the dump runs (each attempt checksums before "
         "and after)."))
 
@@ -111,14 +111,14 @@ class Backup(Strict):
 class Services(Strict):
     """INF-06: replicas, health, and no task failures or restarts within the window."""
 
-    window_min: float = Field(60.0, description=(
+    window_min: float = Field(60.0, gt=0, description=(
         "INF-06: minutes back from now in which no task of a Swarm service may have failed or restarted."))
 
 
 class Logs(Strict):
     """INF-07: error lines in the stack's container logs over the window."""
 
-    window_min: float = Field(60.0, description="INF-07: minutes of container logs read back from now.")
+    window_min: float = Field(60.0, gt=0, description="INF-07: minutes of container logs read back from now.")
     pattern: str = Field(r"(?i)\b(error|fatal|panic|critical)\b", description=(
         "INF-07: regular expression; a log line matching it is an error line. The watch counts error lines "
         "with it too."))
@@ -139,9 +139,9 @@ class Rollback(Strict):
 
 
 class Infra(Strict):
-    errors_per_minute_limit: float = Field(10.0, description=(
+    errors_per_minute_limit: float = Field(10.0, gt=0, description=(
         "INF-07: the most error lines within any 60 s span of the window must stay under this."))
-    rollback_limit_s: float = Field(300.0, description=(
+    rollback_limit_s: float = Field(300.0, gt=0, description=(
         "INF-08: seconds `nestgate deploy --rollback` gets to restore the stack (rollback command, then the "
         "post-deploy gate passing again)."))
     env: EnvCheck = Field(default_factory=EnvCheck, description="INF-02: required environment variables.")

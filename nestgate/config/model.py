@@ -10,6 +10,7 @@ from nestgate.config.infra import Infra
 from nestgate.config.performance import Performance
 from nestgate.config.security import Security
 from nestgate.config.target import Target
+from nestgate.config.waivers import Waivers
 from nestgate.config.watch import Watch
 
 
@@ -25,3 +26,4 @@ class NestgateConfig(Strict):
     watch: Watch = Field(default_factory=Watch, description=(
         "Post-deploy monitoring (`nestgate watch`, `nestgate kpi`): schedule, signals, triggers, actions and "
         "KPI targets."))
+    waivers: Waivers = Field(default_factory=Waivers, description="The run's waiver file (--waivers=FILE): its bounds.")

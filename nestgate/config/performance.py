@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from nestgate.config.base import Strict
+from nestgate.config.base import Percent, Strict
 
 
 class Performance(Strict):
@@ -39,9 +39,9 @@ class Performance(Strict):
     memory_total_limit_mb: float = Field(2048.0, gt=0, description=(
         "PRF-04: MiB; the stack's total memory use (peak over the stats rounds, as docker stats computes it) "
         "must stay under it."))
-    memory_percent_limit: float = Field(80.0, gt=0, description=(
+    memory_percent_limit: Percent = Field(80.0, description=(
         "PRF-06: percent of each container's memory limit its peak memory use must stay under."))
-    cpu_percent_limit: float = Field(70.0, gt=0, description=(
+    cpu_percent_limit: Percent = Field(70.0, description=(
         "PRF-06: percent of the container's CPU limit (of the host's CPUs when it has none) its mean CPU use "
         "must stay under."))
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from nestgate.config.base import SecretRef, Strict
+from nestgate.config.base import PORT_MAX, PORT_MIN, SecretRef, Strict
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "NEGLIGIBLE", "UNKNOWN")
 
@@ -18,22 +19,30 @@ class ScanReport(Strict):
     format: Literal["trivy", "grype", "sarif"] = Field(description=(
         "SEC-01: the report's format: \"trivy\" (Trivy JSON), \"grype\" (Grype JSON) or \"sarif\" (SARIF 2.1.0)."))
     max_age_hours: float = Field(default=24.0, gt=0, description=(
-        "SEC-01: hours; a report older than this (its own timestamp, else the file's mtime) is no current "
-        "evidence."))
+        "SEC-01: hours; a report older than this, by its own time (Trivy CreatedAt, Grype descriptor.timestamp, "
+        "SARIF runs[].invocations[].endTimeUtc), is no current evidence. A report whose time is missing or does "
+        "not parse fails: the file's mtime is never used (Trivy's SARIF carries no time: use its JSON)."))
 
 
 class ScanPolicy(Strict):
     reports: list[ScanReport] = Field(
         default_factory=lambda: [ScanReport(path="security-reports/trivy.json", format="trivy")], description=(
-            "SEC-01: the scanner reports to judge; none configured fails (no scan evidence). MediaNest's "
-            "deploy-secure.sh runs Trivy into security-reports/: "
-            "`trivy image --format json -o security-reports/trivy.json <image>`."))
+            "SEC-01: the scanner reports to judge; none configured fails (no scan evidence). Together they must "
+            "cover every image the compose model names or builds: one report per image (e.g. "
+            "security-reports/trivy-<service>.json) or reports that name several. MediaNest's deploy-secure.sh "
+            "runs Trivy into security-reports/: `trivy image --format json -o security-reports/trivy.json <image>`."))
     blocking_severities: list[str] = Field(default_factory=lambda: ["CRITICAL", "HIGH"], description=(
         "SEC-01: findings at these severities (P0/P1) block unless waived; one or more of CRITICAL, HIGH, "
         "MEDIUM, LOW, NEGLIGIBLE, UNKNOWN (case-insensitive)."))
-    waivers_file: str = Field("", description=(
-        "SEC-01: TOML file of finding waivers ([[waiver]] with id = CVE or finding ID, justification, owner, "
-        "expires), relative to the config file; \"\" = no waivers."))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _waivers_moved(cls, data: Any) -> Any:
+        # Finding waivers moved to the run's one waiver file: say so instead of a bare "unknown key".
+        if isinstance(data, dict) and "waivers_file" in data:
+            raise PydanticCustomError("waivers_moved", "waivers_file: unknown key (finding waivers, e.g. CVE IDs, "
+                                      "now go in the run's waiver file: --waivers=FILE or $NESTGATE_WAIVERS)")
+        return data
 
     @field_validator("blocking_severities")
     @classmethod
@@ -49,10 +58,10 @@ class SecretsPolicy(Strict):
     prefix: str = Field("medianest", description=(
         "SEC-02/SEC-06: Swarm secrets named \"<prefix>_...\" belong to the target (versioned as "
         "<prefix>_<name>_vN)."))
-    expected_count: int = Field(9, description=(
+    expected_count: int = Field(9, ge=1, description=(
         "SEC-02: exact number of Swarm secrets named <prefix>_* that must exist "
-        "(`docker secret ls | grep medianest | wc -l`)."))
-    max_age_days: float = Field(90.0, description=(
+        "(`docker secret ls | grep medianest | wc -l`); 0 would let a stack without secrets pass."))
+    max_age_days: float = Field(90.0, gt=0, description=(
         "SEC-06: days; every <prefix>_* secret must be younger than this."))
 
 
@@ -132,8 +141,9 @@ class Hardening(Strict):
         "e.g. { nginx = [\"NET_BIND_SERVICE\"] }."))
     sensitive_host_paths: list[str] = Field(default_factory=lambda: [
         "/", "/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/run", "/var/run",
-        "/var/lib/docker", "/usr", "/lib", "/bin", "/sbin", "/home"], description=(
-        "SEC-04: bind-mount sources that must never reach a container (the path or anything under it)."))
+        "/var/lib/docker", "/usr", "/lib", "/bin", "/sbin", "/home"], min_length=1, description=(
+        "SEC-04: bind-mount sources that must never reach a container (the path or anything under it). One or "
+        "more: an empty list would switch the bind-mount check off."))
 
 
 class Isolation(Strict):
@@ -142,9 +152,20 @@ class Isolation(Strict):
     data_ports: dict[str, list[int]] = Field(
         default_factory=lambda: {"postgres": [5432], "redis": [6379]}, description=(
             "SEC-05: per data service, the ports a TCP connect from the host must find refused, besides the "
-            "ports its container exposes."))
+            "ports its container exposes; each 1 to 65535."))
     connect_timeout_s: float = Field(default=1.0, gt=0, description=(
         "SEC-05: seconds each TCP connect from the host may take."))
+
+    @field_validator("data_ports")
+    @classmethod
+    def _ports(cls, value: dict[str, list[int]]) -> dict[str, list[int]]:
+        # Not dict[str, list[Port]]: the config reference spells nested Annotated types by their
+        # wrapper's name. The bound is base.Port's all the same: port 0 or 70000 probes nothing.
+        bad = [f"{service} = {port}" for service, ports in value.items() for port in ports
+               if not PORT_MIN <= port <= PORT_MAX]
+        if bad:
+            raise ValueError(f"ports are {PORT_MIN} to {PORT_MAX}, not {', '.join(bad)}")
+        return value
 
 
 class Rotation(Strict):

@@ -21,9 +21,11 @@ class Target(Strict):
         "services, containers and secrets every runtime control looks at."))
     project_dir: str = Field(".", description=(
         "Directory of the target project (compose files, source tree), relative to the config file."))
-    compose_files: list[str] = Field(default_factory=lambda: ["docker-compose.hardened.yml"], description=(
-        "Compose files of the stack, relative to project_dir, resolved together by `docker compose config`: "
-        "the declared intent that the declared controls judge."))
+    compose_files: list[str] = Field(
+        default_factory=lambda: ["docker-compose.hardened.yml"], min_length=1, description=(
+            "Compose files of the stack, relative to project_dir, resolved together by `docker compose config`: "
+            "the declared intent that the declared controls judge. One or more: with none, compose would read "
+            "whatever compose file it finds in project_dir."))
     base_url: str = Field("http://localhost", description=(
         "URL the stack answers HTTP on (its edge service): the HTTP paths of SEC-03, PRF-03, PRF-05, INF-03, "
         "INF-04 and the watch endpoints are requested under it, SEC-07's too unless monitoring has its own."))
@@ -39,5 +41,5 @@ class Target(Strict):
         "and refuse TCP connects from the host."))
     edge_services: list[str] = Field(default_factory=lambda: ["nginx"], description=(
         "SEC-05: the only services allowed to publish ports."))
-    call_timeout_s: float = Field(15.0, description=(
+    call_timeout_s: float = Field(15.0, gt=0, description=(
         "Upper bound in seconds for any single call to the target (Docker API, HTTP, SQL, command)."))

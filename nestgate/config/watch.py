@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from nestgate.config.base import Strict
+from nestgate.config.base import Percent, Strict
 
 # The controls a watch round runs by default: infra health, response time and memory, monitoring.
 DEFAULT_CONTROLS = ["INF-04", "INF-06", "PRF-04", "PRF-05", "PRF-06", "SEC-07"]
@@ -19,7 +19,7 @@ class Triggers(Strict):
 
     service_down_s: float = Field(120.0, gt=0, description=(
         "Level 1 service-down: seconds a service may be down before the trigger fires."))
-    memory_percent: float = Field(80.0, gt=0, le=100, description=(
+    memory_percent: Percent = Field(80.0, description=(
         "Level 1 memory-high: a container's memory use, percent of its limit, above which memory_for_s counts."))
     memory_for_s: float = Field(300.0, gt=0, description=(
         "Level 1 memory-high: seconds memory must stay above memory_percent before the trigger fires."))
@@ -78,7 +78,7 @@ class Actions(Strict):
 class Kpi(Strict):
     """The procedure's success metrics."""
 
-    availability_percent: float = Field(99.9, gt=0, le=100, description=(
+    availability_percent: Percent = Field(99.9, description=(
         "`nestgate kpi`: per watch endpoint, the percent of samples answered OK must be at least this."))
     response_time_s: float = Field(2.0, gt=0, description=(
         "`nestgate kpi`: per watch endpoint, the p95 of 2xx answers must be under this many seconds."))
@@ -107,9 +107,10 @@ class Watch(Strict):
         "Seconds a controls round may run; a longer one is killed and fails."))
     sample_every_s: float = Field(30.0, gt=0, description=(
         "Seconds between samples of the signals (service up, memory, logs, alerts, HTTP)."))
-    endpoints: list[str] = Field(default_factory=lambda: ["/health", "/api/v1/health"], description=(
+    endpoints: list[str] = Field(default_factory=lambda: ["/health", "/api/v1/health"], min_length=1, description=(
         "Paths (starting with '/') requested through target.base_url every sample, for availability and "
-        "response time (triggers and KPIs)."))
+        "response time (triggers and KPIs). One or more: with none, the availability and response-time KPIs "
+        "would have nothing to judge."))
     endpoint_timeout_s: float = Field(5.0, gt=0, description=(
         "Seconds each sampled HTTP request (endpoints, the monitor's alerts listing) may take."))
     triggers: Triggers = Field(default_factory=Triggers, description=(

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import shutil
 import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from nestgate.errors import NestgateError
 from nestgate.gate.bundle import BundleError, verify_bundle, write_evidence, write_manifest
 from nestgate.gate.fingerprint import target_fingerprint
 from nestgate.gate.report import report_evidence
-from nestgate.gate.verdict import VerdictPlugin, control_of_report, outcome_of, worst
+from nestgate.gate.verdict import VerdictPlugin, outcome_of, worst
 from nestgate.redact import REDACTOR
 
 
@@ -47,10 +48,11 @@ class BundlePlugin:
         self.records: dict[str, dict[str, Any]] = {}
         self.started = dt.datetime.now(dt.UTC)
         self.error: str | None = None
+        self.plugins: list[str] = []
 
     # -- gather ----------------------------------------------------------------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        cid = control_of_report(report)
+        cid = self.verdict.gate_control(report)
         if cid is None:
             return
         control = CONTROLS[cid]
@@ -68,11 +70,15 @@ class BundlePlugin:
         evidence = report_evidence(report)
         if evidence:
             rec.update({k: evidence[k] for k in ("target", "measured", "threshold", "sources", "findings",
-                                                 "timestamp", "waiver") if k in evidence})
+                                                 "waivers_used", "timestamp", "waiver") if k in evidence})
 
     # -- finish ----------------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Any:
+        # Every plugin and conftest module (beyond pytest's own) that could hook into the run, with its file.
+        self.plugins = sorted({f"{name}: {getattr(plugin, '__file__', '')}" for name, plugin
+                               in session.config.pluginmanager.list_name_plugin()
+                               if isinstance(plugin, types.ModuleType) and not plugin.__name__.startswith("_pytest")})
         yield  # pytest-html, junitxml and the terminal summary do their work first
         try:
             self._finish(int(session.exitstatus))
@@ -100,13 +106,14 @@ class BundlePlugin:
         fingerprint = target_fingerprint(self.cfg)
         verdicts = self.verdict.verdicts()
         document = {
-            "run": {**self.run_info, "started": self.started.isoformat(timespec="seconds"),
+            "run": {**self.run_info, "plugins": self.plugins, "started": self.started.isoformat(timespec="seconds"),
                     "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                     "exitstatus": exitstatus, "complete": self.verdict.complete},
             "go": exitstatus == 0 and bool(verdicts) and all(v.go for v in verdicts),
             "verdict": {v.gate: v.to_dict() for v in verdicts},
             "target": fingerprint,
             "controls": sorted(self.records.values(), key=lambda r: (list(GATES).index(r["gate"]), r["nodeid"])),
+            "waivers_used": self.verdict.waivers_used,
             "notes": self.verdict.notes,
         }
         write_evidence(self.bundle, REDACTOR.scrub_any(document))

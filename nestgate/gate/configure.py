@@ -36,20 +36,25 @@ _STREAMS_KEY = pytest.StashKey[tuple[Any, Any]]()
 
 def configure(config: pytest.Config, cfg: LoadedConfig | None, verdict: VerdictPlugin) -> None:
     _configure_redaction(config, cfg)
-    selected_controls(config)  # a typo stops the run here, not as an empty selection later
     config.stash[WAIVERS_KEY] = load_run_waivers(config, verdict.notes)
+    if sys.flags.optimize and cfg is not None:
+        # -O / PYTHONOPTIMIZE strips assert statements outside pytest's rewritten test modules
+        raise pytest.UsageError("python -O (or $PYTHONOPTIMIZE) strips assert statements the gate relies on: "
+                                "run the gate without it")
     if hasattr(config, "workerinput") or not _bundle_wanted(config, cfg):
         return
     if _timeout_method(config) == "thread":
         # pytest-timeout's thread method os._exit()s the process on a hang: no report, no verdict
         raise pytest.UsageError("--timeout-method=thread ends the whole run on a hang and leaves no evidence; "
                                 "nestgate needs the signal method (the default here)")
+    for names, option in ((("html", "pytest_html.plugin"), "-p no:html"), (("junitxml",), "-p no:junitxml")):
+        if not any(config.pluginmanager.has_plugin(n) for n in names):  # before any folder is made
+            raise pytest.UsageError(f"the evidence bundle needs the {names[0]} report, which {option} disables "
+                                    "(or give --no-nestgate-report)")
     try:
         bundle = _bundle_dir(config, verdict)
     except NestgateError as exc:
         raise pytest.UsageError(str(exc)) from None
-    if not config.pluginmanager.has_plugin("html"):
-        raise pytest.UsageError("the evidence bundle needs pytest-html (it is disabled: -p no:html)")
     copy_html = Path(config.option.htmlpath).resolve() if config.option.htmlpath else None
     copy_junit = Path(config.option.xmlpath).resolve() if config.option.xmlpath else None
     config.option.htmlpath = str(copy_html or bundle / "report.html")
@@ -58,7 +63,12 @@ def configure(config: pytest.Config, cfg: LoadedConfig | None, verdict: VerdictP
     run_info = {"argv": [REDACTOR.scrub(a) for a in sys.argv], "markexpr": config.getoption("markexpr", ""),
                 "selected_gates": sorted(verdict.selected), "controls": sorted(selected_controls(config) or []),
                 "waivers": config.getoption("waivers") or os.environ.get(WAIVERS_ENV) or None,
-                "xdist_workers": config.getoption("numprocesses", None)}
+                "waivers_from": "--waivers" if config.getoption("waivers") else
+                f"${WAIVERS_ENV}" if os.environ.get(WAIVERS_ENV) else None,
+                "xdist_workers": config.getoption("numprocesses", None),
+                # what else could have shaped this run: an auditor sees it beside the verdict
+                "pytest_environment": {k: REDACTOR.scrub(v) for k, v in sorted(os.environ.items())
+                                       if k.startswith(("PYTEST_", "PYTHON")) and k != "PYTEST_CURRENT_TEST"}}
     config.pluginmanager.register(HtmlColumns(f"nestgate evidence: {bundle.name}"), "nestgate-html")
     config.pluginmanager.register(
         BundlePlugin(bundle, cfg, verdict, copy_html, copy_junit, run_info), "nestgate-bundle")

@@ -35,6 +35,7 @@ class Evidence:
     threshold: dict[str, Any] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     findings: Findings = field(default_factory=Findings)
+    waivers: list[dict[str, Any]] = field(default_factory=list)  # waivers this control used
     started: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
     def measure(self, **values: Any) -> None:
@@ -47,6 +48,13 @@ class Evidence:
         """The API call, command or file the facts came from (never a secret)."""
         if description not in self.sources:
             self.sources.append(description)
+
+    def waived(self, waiver_id: str, owner: str, justification: str, expires: str, line: int, what: str) -> None:
+        """A waiver this control used (e.g. a CVE waiver of SEC-01): listed in the verdict and the evidence."""
+        entry = {"id": waiver_id, "owner": owner, "justification": justification, "expires": expires,
+                 "line": line, "waived": what}
+        if entry not in self.waivers:
+            self.waivers.append(entry)
 
     def judge(self, findings: Iterable[Finding]) -> Findings:
         """Record what the rules found; returns just these findings, for the control's assert:
@@ -76,5 +84,6 @@ class Evidence:
             "threshold": self.threshold,
             "sources": self.sources,
             "findings": [_plain(f.to_dict()) for f in self.findings],
+            "waivers_used": _plain(self.waivers),
             "timestamp": self.started,
         }

@@ -54,3 +54,16 @@ def check_mark_expression(config: pytest.Config) -> None:
     if unknown:
         raise pytest.UsageError(f"unknown marker(s) in -m {expr!r}: {', '.join(unknown)} "
                                 f"(gates: {', '.join(GATES)}; sides: {', '.join(SIDES)})")
+
+
+def check_controls_in_gates(controls: set[str] | None, markexpr: str) -> None:
+    """`-m security --nestgate-controls=INF-04` selects nothing: say so instead of judging nothing."""
+    from nestgate.gate.coverage import selected_sides
+
+    if controls is None or not markexpr.strip():
+        return
+    gates = selected_sides(markexpr)
+    outside = sorted(c for c in controls if CONTROLS[c].gate not in gates)
+    if outside:
+        raise pytest.UsageError(f"--nestgate-controls: {', '.join(outside)} not in the gates -m {markexpr!r} "
+                                f"selects ({', '.join(gates) or 'none'})")

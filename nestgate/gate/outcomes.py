@@ -44,6 +44,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         # A control whose rules found something did not pass, whatever its own assert said.
         report.outcome = "failed"
         report.longrepr = f"{cid}: {findings.message} (recorded findings, yet the control did not fail on them)"
+    elif report.when == "call" and report.passed and not _has_evidence(item):
+        # A pass is a judgement on evidence: with nothing read and nothing measured there was none.
+        report.outcome = "failed"
+        report.longrepr = f"{cid}: recorded no evidence (a pass needs at least one source and one measurement)"
     elif excinfo is not None and "from pytest-timeout" in str(excinfo.value):
         # A hung probe fails its own control, in one line naming what it was waiting for.
         ev = item.stash.get(EVIDENCE_KEY, None)
@@ -90,6 +94,11 @@ def _waive(item: pytest.Item, report: pytest.TestReport, cid: str | None) -> dic
     report.longrepr = (str(item.path), (item.location[1] or 0) + 1, reason)
     return {"id": waiver.id, "justification": waiver.justification, "owner": waiver.owner,
             "expires": waiver.expires.isoformat(), "line": waiver.line, "failure": "\n".join(failure[:20])}
+
+
+def _has_evidence(item: pytest.Item) -> bool:
+    ev = item.stash.get(EVIDENCE_KEY, None)
+    return ev is not None and bool(ev.sources) and bool(ev.measured)
 
 
 def _recorded_findings(item: pytest.Item) -> Findings:

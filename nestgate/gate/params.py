@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from nestgate.catalog import CONTROLS, SIDES
 from nestgate.config import LoadedConfig
 from nestgate.gate.collection import control_of
-from nestgate.gate.state import loaded_config
+from nestgate.gate.state import LEDGER_KEY, loaded_config
 from nestgate.rules.sec06_rotation import destructive_allowed
 
 EMPTY_MARK = "nestgate_empty"
@@ -67,11 +68,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     cid = str(marks[0].args[0])
     sources: dict[str, Callable[[LoadedConfig], Any]] = dict(marks[0].kwargs)
+    ids: list[str] = [cid]
     if not sources:
         metafunc.parametrize("nestgate_control", [cid], ids=[cid], indirect=True)
-        return
     cfg = loaded_config(metafunc.config)
-    for argname, source in sources.items():
+    for n, (argname, source) in enumerate(sources.items()):
         values = dict(_subjects(source(cfg))) if cfg is not None else {}
         if values:
             params = [pytest.param(v, id=f"{cid}[{k}]") for k, v in values.items()]
@@ -79,6 +80,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             reason = f"{cid}: the target config gives no {argname} to check ({source.__name__})"
             params = [pytest.param(None, id=f"{cid}[no-{argname}]", marks=pytest.mark.nestgate_empty(reason))]
         metafunc.parametrize(argname, params)
+        mine = [str(p.id) for p in params]
+        ids = mine if n == 0 else [f"{a}-{b}" for a in ids for b in mine]  # pytest joins ids with "-"
+    _record(metafunc, cid, ids)
+
+
+def _record(metafunc: pytest.Metafunc, cid: str, ids: list[str]) -> None:
+    """Every test this parametrization creates is expected to run (nestgate.gate.coverage)."""
+    ledger = metafunc.config.stash.get(LEDGER_KEY, None)
+    sides = [m.name for m in metafunc.definition.iter_markers() if m.name in SIDES]
+    if ledger is not None and len(sides) == 1 and cid in CONTROLS:  # a malformed one stops collection anyway
+        for test_id in ids:
+            ledger.add(f"{metafunc.definition.nodeid}[{test_id}]", cid, sides[0])
 
 
 def _subjects(values: Any) -> Iterator[tuple[str, Any]]:

@@ -21,12 +21,13 @@ from nestgate.config.load import ENV_VAR
 from nestgate.errors import ConfigError
 from nestgate.gate import configure
 from nestgate.gate.collection import pytest_collection_modifyitems
+from nestgate.gate.coverage import Ledger
 from nestgate.gate.fixtures import declared, engine, evidence, http, stack, target_config, waivers
-from nestgate.gate.options import add_options, check_mark_expression
+from nestgate.gate.options import add_options, check_controls_in_gates, check_mark_expression, selected_controls
 from nestgate.gate.outcomes import pytest_runtest_makereport, pytest_warning_recorded
 from nestgate.gate.params import EMPTY_MARK, nestgate_control, pytest_generate_tests, pytest_pyfunc_call
-from nestgate.gate.state import CONFIG_KEY, CONFIG_PATH_KEY, loaded_config
-from nestgate.gate.verdict import VerdictPlugin, selected_gates
+from nestgate.gate.state import CONFIG_KEY, CONFIG_PATH_KEY, LEDGER_KEY, loaded_config
+from nestgate.gate.verdict import VerdictPlugin
 
 # Hooks and fixtures of the other modules, registered through this one (pytest reads a plugin's
 # attributes): listing them keeps each part in its own file and the plugin one entry point.
@@ -52,7 +53,11 @@ def pytest_configure(config: pytest.Config) -> None:
                             "keyword arguments name parameters and the function giving their values")
     config.addinivalue_line("markers", f"{EMPTY_MARK}(reason): internal: a control with nothing to check")
     check_mark_expression(config)
-    verdict = VerdictPlugin(selected_gates(config.getoption("markexpr", "") or ""))
+    markexpr = config.getoption("markexpr", "") or ""
+    controls = selected_controls(config)  # a typo stops the run here, not as an empty selection later
+    check_controls_in_gates(controls, markexpr)
+    ledger = config.stash.setdefault(LEDGER_KEY, Ledger())
+    verdict = VerdictPlugin(markexpr, controls, ledger)
     config.pluginmanager.register(verdict, "nestgate-verdict")
     cli_value = config.getoption("--target-config")
     path = config_path(cli_value, Path(str(config.rootpath)))

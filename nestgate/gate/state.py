@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from nestgate.config.load import LoadedConfig
+from nestgate.gate.coverage import Ledger
 from nestgate.gate.evidence import Evidence
 from nestgate.gate.waivers import Waiver
 
@@ -14,6 +15,7 @@ CONFIG_KEY = pytest.StashKey[LoadedConfig]()
 CONFIG_PATH_KEY = pytest.StashKey[Path]()
 WAIVERS_KEY = pytest.StashKey[list[Waiver]]()
 EVIDENCE_KEY = pytest.StashKey[Evidence]()
+LEDGER_KEY = pytest.StashKey[Ledger]()  # the gate tests collection generated (nestgate.gate.coverage)
 
 
 def loaded_config(config: pytest.Config) -> LoadedConfig | None:

@@ -1,4 +1,8 @@
-"""Read scanner report files: what is there, how old, and what it says (or why it cannot be read)."""
+"""Read scanner report files: what is there and what it says (or why it cannot be read).
+
+The report's age comes from its own time only: a file's mtime says when it was copied, not when
+the scan ran, so a report without a readable time is no current evidence (nestgate.rules.sec01_scan).
+"""
 
 from __future__ import annotations
 
@@ -19,16 +23,19 @@ class ReportFacts:
     format: str
     problem: str  # "" when the report was read and parsed
     result: ScanResult | None
-    created: dt.datetime | None  # the report's own timestamp, else the file's mtime
-    created_from: str  # "report" or "mtime"
+
+    @property
+    def created(self) -> dt.datetime | None:
+        """The report's own time; None when it has none or it does not parse."""
+        return self.result.created if self.result is not None else None
 
     def age_hours(self, now: dt.datetime) -> float | None:
         return None if self.created is None else (now - self.created).total_seconds() / 3600
 
 
 def read_report(path: Path, fmt: str) -> ReportFacts:
-    def broken(problem: str, created: dt.datetime | None = None) -> ReportFacts:
-        return ReportFacts(path, fmt, problem, None, created, "mtime")
+    def broken(problem: str) -> ReportFacts:
+        return ReportFacts(path, fmt, problem, None)
 
     try:
         stat = path.stat()
@@ -36,21 +43,17 @@ def read_report(path: Path, fmt: str) -> ReportFacts:
         return broken("missing")
     except OSError as exc:
         return broken(f"cannot be read: {exc.strerror}")
-    mtime = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)
     if not path.is_file():
-        return broken("is not a file", mtime)
+        return broken("is not a file")
     if stat.st_size > MAX_BYTES:
-        return broken(f"is {stat.st_size} bytes, more than a report should be", mtime)
+        return broken(f"is {stat.st_size} bytes, more than a report should be")
     try:
         doc = json.loads(path.read_bytes())
     except OSError as exc:
-        return broken(f"cannot be read: {exc.strerror}", mtime)
+        return broken(f"cannot be read: {exc.strerror}")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return broken(f"is not JSON ({exc})", mtime)
+        return broken(f"is not JSON ({exc})")
     try:
-        result = PARSERS[fmt](doc)
+        return ReportFacts(path, fmt, "", PARSERS[fmt](doc))
     except ReportError as exc:
-        return broken(f"is not a {fmt} report: {exc}", mtime)
-    if result.created is not None:
-        return ReportFacts(path, fmt, "", result, result.created, "report")
-    return ReportFacts(path, fmt, "", result, mtime, "mtime")
+        return broken(f"is not a {fmt} report: {exc}")

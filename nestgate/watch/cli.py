@@ -13,6 +13,7 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 from nestgate.catalog import GATES, SIDES
 from nestgate.config import config_path, load_config
 from nestgate.errors import ConfigError, NestgateError
+from nestgate.gate.invocation import gate_environment
 from nestgate.redact import REDACTOR, install_log_scrubber, register_config_secrets
 from nestgate.watch.loop import Options, Watcher, phases_of
 
@@ -71,6 +73,7 @@ def main(argv: list[str]) -> int:
             phases_of(args.schedule, "--schedule")
         if args.marker:
             check_marker(args.marker)
+        gate_environment(os.environ)  # PYTEST_ADDOPTS and the like would change every round: refuse now
         options = Options(schedule=args.schedule, marker=args.marker, once=args.once,
                           history=args.history.resolve() if args.history else None,
                           sample_every_s=args.sample_every)

@@ -12,7 +12,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from nestgate.catalog import CONTROLS, GATES
 from nestgate.config import LoadedConfig
 from nestgate.errors import NestgateError
 from nestgate.gate.bundle import create_bundle_dir, verify_bundle
+from nestgate.gate.invocation import gate_argv, gate_environment
 from nestgate.gate.run_check import exit_meaning, gate_run_problems
 from nestgate.probes.readers.timestamps import parse_time
 from nestgate.redact import REDACTOR
@@ -78,10 +78,11 @@ class Round:
             self.bundle = create_bundle_dir(cfg.resolve(cfg.model.watch.evidence_dir) / "rounds", f"run{self.run_id}")
             self.output = self.bundle.with_name(self.bundle.name + ".log")
             self._out = self.output.open("wb")
-            argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *selection.pytest_args(),
-                    f"--target-config={cfg.path}", f"--nestgate-bundle={self.bundle}"]
+            argv = gate_argv("-q", *selection.pytest_args(), f"--target-config={cfg.path}",
+                             f"--nestgate-bundle={self.bundle}")
+            env = gate_environment(os.environ).env  # refuses what would change the round (checked at start too)
             self.proc = subprocess.Popen(argv, cwd=suite, stdin=subprocess.DEVNULL, stdout=self._out,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+                                         stderr=subprocess.STDOUT, start_new_session=True, env=env)
         except (NestgateError, OSError) as exc:
             self._finish(None, f"round not started: {exc}")
 
@@ -130,7 +131,8 @@ class Round:
         problems = [failure] if failure else []
         records: list[dict] = []
         if self.bundle is not None and code is not None:
-            problems += gate_run_problems(self.bundle, code, self.selection.gates, self.selection.controls)
+            problems += gate_run_problems(self.bundle, code, self.selection.gates, self.selection.controls,
+                                          self.selection.mark_expression)
             try:
                 records = verify_bundle(self.bundle)["controls"]
             except NestgateError:

@@ -148,7 +148,7 @@ def test_a_file_compose_rejects_fails_bld06_and_the_rest_fail_closed_on_the_same
 
 
 def test_a_tighter_limit_fails_both_sides_with_the_measured_times(derived):
-    run = run_gates([*GATE, "-k", "BLD-05"], derived(build={"healthy_within_s": 2.0}))
+    run = run_gates([*GATE, "--nestgate-controls=BLD-05"], derived(build={"healthy_within_s": 2.0}))
     message = _failures(run, "BLD-05")
     assert run.failed_controls() == {"BLD-05"}
     assert "service app: healthcheck interval is 3 s: its first probe runs 3 s after the start, not within " \
@@ -187,7 +187,7 @@ def test_a_build_that_hangs_fails_with_its_timeout_and_leaves_nothing(testbed, t
     config = derive_config({}, tmp_path, target={"orchestrator": "compose", "stack": "bld-selftest-slow",
                                                  "compose_files": ["docker-compose.yml"], "services": ["slow"]},
                            build={"images": {"timeout_s": 3.0}})
-    run = run_gates([*GATE, "-k", "BLD-01 or BLD-06"], config)
+    run = run_gates([*GATE, "--nestgate-controls=BLD-01,BLD-06"], config)
     [build] = run.by_control("BLD-01")
     assert "BLD-01: evidence unavailable: service slow: docker build of nestgate-build/bld-selftest-slow-slow:" in \
         build.message and "took longer than 3 s" in build.message

@@ -15,6 +15,7 @@ import pytest
 from selftest.conftest import derive_config
 from selftest.fixture_suite import deploy_argv, hanging_endpoint, run_deploy, write_suite
 from selftest.gaterun import ROOT
+from selftest.stub_controls import stub_tests
 
 REFUSED, USAGE, INTERRUPTED = 10, 2, 130
 
@@ -41,14 +42,33 @@ def _refuses(proc: subprocess.CompletedProcess[str], marker: Path, code: int, *r
     ("crash", ["--gate", "security", "-n", "2"], ["test_secrets_deployed[SEC-02]: error", "crashed"]),
     ("", ["--gate", "build"], ["pytest exit status 5 (no tests collected)", "gate build: no control ran"]),
     ("", ["--gate", "security", "--gate", "build"], ["gate build: no control ran"]),
-    ("", ["--gate", "security", "--control", "SEC-05"], ["control SEC-05 (Network isolation confirmed", "did not run"]),
-    ("", ["--gate", "security", "--pytest-arg=-m", "--pytest-arg=secuirty"], ["pytest exit status 4 (usage error)"]),
 ], ids=["failing-control", "erroring-fixture", "skipped-control", "xdist-worker-crash", "empty-gate",
-        "one-of-two-gates-empty", "empty-control-selection", "unknown-marker-in-pytest"])
+        "one-of-two-gates-empty"])
 def test_refuses(suite, tmp_path, mode, args, reasons):
     marker = tmp_path / "deployed"
     proc = run_deploy(["--suite", str(suite), *args, "--", "touch", str(marker)], mode=mode)
     _refuses(proc, marker, REFUSED, *reasons)
+
+
+def test_a_control_with_no_test_refuses(suite, tmp_path):
+    stubs = suite / "tests_security" / "test_security_stubs.py"
+    stubs.write_text(stub_tests("security", without=("SEC-02", "SEC-05")))
+    marker = tmp_path / "deployed"
+    proc = run_deploy(["--suite", str(suite), "--gate", "security", "--control", "SEC-05", "--", "touch", str(marker)])
+    _refuses(proc, marker, REFUSED, "incomplete: SEC-05 (declared) not collected; SEC-05 (runtime) not collected",
+             "control SEC-05 (Network isolation confirmed", "did not run")
+
+
+def test_a_suite_with_one_trivial_test_refuses(tmp_path):
+    suite = tmp_path / "trivial"
+    (suite / "tests_security").mkdir(parents=True)
+    (suite / "nestgate.toml").write_text('[target]\nservices = ["app"]\n')
+    (suite / "tests_security" / "test_ok.py").write_text(
+        'import pytest\n@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("SEC-02")\n'
+        'def test_ok(evidence):\n    evidence.source("nothing")\n    evidence.measure(ok=True)\n')
+    marker = tmp_path / "deployed"
+    proc = run_deploy(["--suite", str(suite), "--gate", "security", "--", "touch", str(marker)])
+    _refuses(proc, marker, REFUSED, "security     NO-GO", "incomplete: SEC-01 (declared) not collected")
 
 
 def test_an_unknown_gate_name_is_a_usage_error(suite, tmp_path):
@@ -71,7 +91,8 @@ def test_a_malformed_waiver_file_refuses_naming_the_line(suite, tmp_path):
     waivers.write_text('[[waiver]]\nid = "SEC-02"\njustification = "j"\nowner = "o"\nexpires = "soon"\n')
     proc = run_deploy(["--suite", str(suite), "--gate", "security", f"--waivers={waivers}", "--",
                        "touch", str(marker)], mode="fail")
-    _refuses(proc, marker, REFUSED, "line 1: waiver 1: expires: Input should be a valid date")
+    _refuses(proc, marker, USAGE, "usage error, nothing ran:",
+             "line 1: waiver 1: expires: Input should be a valid date")
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ import pytest
 from nestgate.deploy import latest_rollback_drill
 from nestgate.gate.bundle import sha256_file, verify_bundle
 from selftest.fixture_suite import run_deploy, write_suite
+from selftest.stub_controls import SOON
 
 DEPLOYED, DEPLOY_FAILED, ROLLED_BACK, ROLLBACK_FAILED, NO_ROLLBACK = 0, 11, 12, 13, 14
 
@@ -45,11 +46,18 @@ def test_a_full_pass_deploys_and_checks_after(suite):
 def test_a_waived_failure_deploys_and_the_waiver_is_on_record(suite, tmp_path):
     waivers = tmp_path / "w.toml"
     waivers.write_text('[[waiver]]\nid = "SEC-02"\njustification = "secret store migration OPS-12"\n'
-                       'owner = "ops@example.org"\nexpires = 2999-01-01\n')
+                       f'owner = "ops@example.org"\nexpires = {SOON}\n')
     code, out, folder, _ = _deploy(suite, "touch deployed", f"--waivers={waivers}", mode="fail")
     assert code == DEPLOYED, out
-    [record] = verify_bundle(folder / "gate")["controls"]
+    evidence = verify_bundle(folder / "gate")
+    [record] = [r for r in evidence["controls"] if r["control_id"] == "SEC-02"]
     assert record["outcome"] == "waived" and record["waiver"]["justification"] == "secret store migration OPS-12"
+    # the waiver used is listed in the verdict, evidence.json and deploy.json
+    [used] = evidence["waivers_used"]
+    assert (used["id"], used["owner"], used["waived"]) == ("SEC-02", "ops@example.org", record["nodeid"])
+    deploy = json.loads((folder / "deploy.json").read_text())
+    assert deploy["waivers"]["used"] == [used] and deploy["waivers"]["from"] == "--waivers"
+    assert f"waiver SEC-02 (line 1, owner ops@example.org, expires {SOON}" in out
 
 
 def test_a_failed_deploy_command_stops_there(suite):

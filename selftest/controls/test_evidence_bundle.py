@@ -16,6 +16,7 @@ from nestgate.gate.bundle import BundleError, verify_bundle
 from nestgate.gate.run_check import gate_run_problems
 from selftest.fixture_suite import bundles, hanging_endpoint, run_suite, write_suite
 from selftest.gaterun import ROOT
+from selftest.stub_controls import SOON
 
 ARTIFACTS = ROOT / "reports" / "selftest-artifacts"
 EVIDENCE_FIELDS = {"control_id", "gate", "checklist_line", "measured", "threshold", "sources", "target", "timestamp"}
@@ -38,8 +39,9 @@ def test_a_failing_run_writes_every_file_with_verified_hashes_and_a_fingerprint(
     assert bundle.name.endswith("-security-infra")
     evidence = verify_bundle(bundle)
     assert evidence["go"] is False
-    assert evidence["verdict"]["security"] == {"verdict": "NO-GO", "passed": 0, "failed": 1, "errors": 0,
-                                               "waived": 0, "reason": "not every control passed"}
+    assert evidence["verdict"]["security"] == {"verdict": "NO-GO", "passed": 8, "failed": 1, "errors": 0,
+                                               "waived": 0, "not_run": 0, "coverage": "full",
+                                               "reason": "not every control passed"}
     assert evidence["verdict"]["infra"]["verdict"] == "GO"
     sec02 = next(r for r in evidence["controls"] if r["control_id"] == "SEC-02")
     assert set(sec02) >= EVIDENCE_FIELDS
@@ -60,13 +62,13 @@ def test_a_failing_run_writes_every_file_with_verified_hashes_and_a_fingerprint(
     assert json.loads(props["nestgate.measured"]) == {"found": 1}
     assert props["nestgate.checklist_line"] == "Docker Swarm external secrets properly deployed"
     assert f"nestgate evidence: {bundle} (manifest verified)" in proc.stdout
-    assert "security     NO-GO  passed 0, failed 1, errors 0, waived 0" in proc.stdout
+    assert "security     NO-GO  passed 8, failed 1, errors 0, waived 0, not run 0" in proc.stdout
 
 
 def test_a_tampered_or_garbage_bundle_is_refused_with_a_clear_error(suite):
     run_suite(suite, ["-m", "security"])
     bundle = _only_bundle(suite)
-    assert gate_run_problems(bundle, 0, ["security"], []) == []
+    assert gate_run_problems(bundle, 0, ["security"], [], "security") == []
     report = bundle / "report.html"
     report.write_text(report.read_text().replace("SEC-02", "SEC-0X"))
     with pytest.raises(BundleError, match=r"report.html: SHA-256 .* does not match the manifest"):
@@ -74,7 +76,7 @@ def test_a_tampered_or_garbage_bundle_is_refused_with_a_clear_error(suite):
     (bundle / "manifest.json").write_text("{not json")
     with pytest.raises(BundleError, match=r"manifest.json: not valid JSON"):
         verify_bundle(bundle)
-    [problem] = gate_run_problems(bundle, 0, ["security"], [])
+    [problem] = gate_run_problems(bundle, 0, ["security"], [], "security")
     assert problem.startswith("report bundle not verified:")
     with pytest.raises(NestgateError, match="missing"):
         verify_bundle(bundle.parent / "absent")
@@ -157,7 +159,7 @@ def browser(*args: str) -> subprocess.CompletedProcess[str]:
 def test_the_html_report_shows_the_evidence_columns_in_a_real_browser(suite, tmp_path):
     waivers = tmp_path / "waivers.toml"
     waivers.write_text('[[waiver]]\nid = "SEC-02"\njustification = "secret store migration OPS-12"\n'
-                       'owner = "ops@example.org"\nexpires = 2999-01-01\n')
+                       f'owner = "ops@example.org"\nexpires = {SOON}\n')
     run_suite(suite, [f"--waivers={waivers}"], mode="fail")
     report = _only_bundle(suite) / "report.html"
     dom = browser("--dump-dom", report.as_uri()).stdout

@@ -12,7 +12,7 @@ from selftest.conftest import derive_config
 from selftest.dockerd import extra_dockerd, free_tcp_port
 from selftest.gaterun import run_gates
 
-SELECT = ["-m", "infra", "-k", "INF-01"]
+SELECT = ["-m", "infra", "--nestgate-controls=INF-01"]
 DOWN_WITHIN_S = 90
 
 

@@ -4,7 +4,7 @@ and a socket nobody listens on."""
 from selftest.conftest import derive_config
 from selftest.gaterun import run_gates
 
-SELECT = ["-m", "infra", "-k", "INF-01"]
+SELECT = ["-m", "infra", "--nestgate-controls=INF-01"]
 
 
 def test_passes_on_the_active_swarm(default_config, tmp_path):
@@ -12,7 +12,7 @@ def test_passes_on_the_active_swarm(default_config, tmp_path):
     [result] = run.by_control("INF-01")
     assert result.outcome == "passed", run.output
     assert run.returncode == 0
-    assert "infra        GO" in run.output
+    assert "infra        GO, controls INF-01 only" in run.output
 
 
 def test_fails_on_an_engine_outside_any_swarm(default_config, tmp_path, lone_engine):

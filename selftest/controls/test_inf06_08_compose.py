@@ -81,7 +81,8 @@ def lines(run: GateRun) -> dict[str, str]:
 
 def test_compose_restarts_errors_and_missing_rollback_record(default_config, project, tmp_path):
     _, name = project
-    run = run_gates(["-m", "infra", "-k", "INF-06 or INF-07 or INF-08"], config_for(default_config, project, tmp_path))
+    run = run_gates(["-m", "infra", "--nestgate-controls=INF-06,INF-07,INF-08"],
+                    config_for(default_config, project, tmp_path))
     got = lines(run)
     assert "Traceback" not in run.output
     assert run.outcomes and all(o.outcome == "passed" for o in run.outcomes.values()
@@ -98,7 +99,7 @@ def test_compose_restarts_errors_and_missing_rollback_record(default_config, pro
 def test_compose_rollback_record_names_the_previous_release(default_config, project, tmp_path):
     record = tmp_path / "rollback.json"
     record.write_text(json.dumps({"services": {"app": {"previous_image": f"{REPO}:1"}}}))
-    run = run_gates(["-m", "infra", "-k", "INF-08"],
+    run = run_gates(["-m", "infra", "--nestgate-controls=INF-08"],
                     config_for(default_config, project, tmp_path, rollback={"record_file": str(record)}))
     [result] = run.by_control("INF-08")
     assert result.outcome == "passed", run.output[-2000:]

@@ -143,7 +143,7 @@ def test_no_stack_fails_every_runtime_check_naming_what_is_missing(testbed, tmp_
 def test_memory_total_over_a_lowered_limit_names_the_total_and_the_largest(testbed, tmp_path):
     base = _testbed_config(testbed)
     config = derive_config(base, tmp_path, performance={"memory_total_limit_mb": 16, "cpu_percent_limit": 0.001})
-    run = run_gates(["-m", "performance", "-k", "PRF-04 or PRF-06"], config)
+    run = run_gates(["-m", "performance", "--nestgate-controls=PRF-04,PRF-06"], config)
     failed = _failed(run)
     total = failed["test_stack_memory_total_under_limit[PRF-04]"]
     assert total.startswith(f"PRF-04: stack {testbed.instance}: uses ") and "limit 16 MiB; largest: " in total
@@ -154,7 +154,7 @@ def test_memory_total_over_a_lowered_limit_names_the_total_and_the_largest(testb
 
 def test_missing_build_output_fails_with_its_path(default_config, tmp_path):
     config = derive_config(default_config, tmp_path, target={"project_dir": str(tmp_path)})
-    run = run_gates(["-m", "performance and declared", "-k", "PRF-01"], config)
+    run = run_gates(["-m", "performance and declared", "--nestgate-controls=PRF-01"], config)
     [result] = run.by_control("PRF-01")
     assert result.outcome == "failed"
     assert result.message.splitlines()[0] == (
@@ -167,7 +167,7 @@ def test_hanging_endpoint_counts_timeouts_as_failures_and_stops_early(default_co
         url = f"http://127.0.0.1:{hang.getsockname()[1]}"
         config = derive_config(default_config, tmp_path, target={"base_url": url},
                                performance={"response_time_limit_s": 0.2, "response_timeout_s": 0.5})
-        run = run_gates(["-m", "performance", "-k", "PRF-05"], config)
+        run = run_gates(["-m", "performance", "--nestgate-controls=PRF-05"], config)
     [result] = run.by_control("PRF-05")
     assert result.outcome == "failed"
     first = result.message.splitlines()[0]
@@ -223,15 +223,15 @@ def test_plain_compose_limits_both_ways_in_force_but_swarm_ignores_service_keys(
     target = {"orchestrator": "compose", "stack": "prf-compose-selftest", "project_dir": str(compose_project),
               "compose_files": ["compose.yml"], "services": ["legacy", "modern"]}
     (tmp_path / "compose").mkdir()
-    run = run_gates(["-m", "performance", "-k", "PRF-02"], derive_config(default_config, tmp_path / "compose",
-                                                                         target=target))
+    run = run_gates(["-m", "performance", "--nestgate-controls=PRF-02"],
+                    derive_config(default_config, tmp_path / "compose", target=target))
     assert run.failed_controls() == set(), run.output
     assert len(run.by_control("PRF-02")) == 4
     assert _measured(run, "test_limits_in_force[PRF-02[legacy]]")["in_force"] == {
         "prf-compose-selftest-legacy-1": "memory 64 MiB, cpus 0.25"}
     # The same file deployed with `docker stack deploy` would run `legacy` unlimited: said before deploying.
     (tmp_path / "swarm").mkdir()
-    run = run_gates(["-m", "performance and declared", "-k", "PRF-02"],
+    run = run_gates(["-m", "performance and declared", "--nestgate-controls=PRF-02"],
                     derive_config(default_config, tmp_path / "swarm", target={**target, "orchestrator": "swarm"}))
     assert _failed(run) == {"test_limits_declared[PRF-02[legacy]]": (
         "PRF-02: service legacy: declares no memory and no cpus limit (memory none, cpus none) in "

@@ -11,7 +11,7 @@ import requests
 from selftest.conftest import derive_config
 from selftest.gaterun import run_gates
 
-SELECT = ["-m", "security", "-k", "SEC-03"]
+SELECT = ["-m", "security", "--nestgate-controls=SEC-03"]
 
 
 def _run(testbed, tmp_path, **auth):

@@ -15,7 +15,7 @@ from nestgate.probes.engine import Engine
 from selftest.conftest import derive_config
 from selftest.gaterun import run_gates
 
-SELECT = ["-m", "security", "-k", "SEC-06"]
+SELECT = ["-m", "security", "--nestgate-controls=SEC-06"]
 
 
 def _engine(testbed) -> Engine:

@@ -33,6 +33,11 @@ def test_evidence_shows_what_was_measured(clean_run, testbed):
     by = {k.rsplit("::", 1)[-1]: v for k, v in ev.items()}
     scan = by["test_scan_reports_show_no_unwaived_p0_p1[SEC-01]"]["reports"]
     assert {r["counts_by_severity"].get("CRITICAL", 0) for r in scan.values()} == {0}
+    assert all(r["scanned_targets"] for r in scan.values())
+    # Every image of the compose model, with the fresh reports that scanned it.
+    images = by["test_scan_reports_show_no_unwaived_p0_p1[SEC-01]"]["images"]
+    assert {s for v in images.values() for s in v["services"]} == {"app", "postgres", "redis", "nginx", "monitor"}
+    assert all(v["scanned_in"] for v in images.values()), images
     assert by["test_external_secrets_deployed[SEC-02]"]["prefixed_count"] == 9
     steps = by["test_login_logout_flow[SEC-03]"]["steps"]
     assert steps[-1].startswith("protected after logout: GET /api/auth/session -> 401")

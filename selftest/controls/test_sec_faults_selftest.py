@@ -2,9 +2,9 @@
 the measured value against the expected one.
 
 Faults are applied in groups (one stack deploy and one `pytest -m security` run per group) to keep
-the suite within minutes. A group holds at most one fault per control, except the all-SEC-04 group,
-so every failing test is attributable: the run must fail exactly the tests listed for the group,
-and every other security test of the run must pass.
+the suite within minutes. A group holds at most one fault per control (SEC-04 in the hardening group
+excepted), so every failing test is attributable: the run must fail exactly the tests listed for the
+group, and every other security test of the run must pass.
 """
 
 import pytest
@@ -18,6 +18,10 @@ FAULTS = {
         "CVE-2024-45490 CRITICAL in libexpat1 2.5.0-1 (fixed in 2.5.0-1+deb12u1)"]),
     "scan-report-stale": ("SEC-01", ["test_scan_reports_show_no_unwaived_p0_p1[SEC-01]"], [
         "no current scan evidence: grype report", "scan/grype.json is 72.0 h old", "max 24 h"]),
+    "scan-empty": ("SEC-01", ["test_scan_reports_show_no_unwaived_p0_p1[SEC-01]"], [
+        "scanned nothing: trivy report ", "scan/trivy.json lists no scanned target (no Results[].Target)"]),
+    "scan-unscanned-image": ("SEC-01", ["test_scan_reports_show_no_unwaived_p0_p1[SEC-01]"], [
+        "image not scanned: nestgate-testbed/nginx:", " (service nginx) is in no current scan report"]),
     "missing-secret": ("SEC-02", ["test_external_secrets_deployed[SEC-02]"], [
         "declared external secret(s) missing from the swarm: {i}_metrics_token_v2"]),
     "auth-logout-keeps-token": ("SEC-03", ["test_login_logout_flow[SEC-03]"], [
@@ -61,7 +65,9 @@ GROUPS = {
                         "db-port-published", "unversioned-secret", "monitor-down"],
     "one-per-control-2": ["scan-report-stale", "auth-any-password", "privileged", "network-not-internal",
                           "old-secret"],
-    "hardening": ["cap-sys-admin", "writable-rootfs", "docker-socket", "host-network", "hardening-drift"],
+    "hardening": ["cap-sys-admin", "writable-rootfs", "docker-socket", "host-network", "hardening-drift",
+                  "scan-empty"],
+    "scan-coverage": ["scan-unscanned-image"],
 }
 
 

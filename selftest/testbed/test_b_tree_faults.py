@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 
@@ -78,3 +79,9 @@ def test_scan_faults_change_only_the_reports(tb: Testbed) -> None:
         assert tb.compose_path.read_text().replace("# Seeded faults applied: scan-critical, scan-report-stale\n",
                                                    "") == spec_before
     assert "CVE-2024-45490" not in (tb.state_dir / "scan" / "trivy.json").read_text()
+    with tb.fault("scan-empty", "scan-unscanned-image"):
+        assert json.loads((tb.state_dir / "scan" / "trivy.json").read_text())["Results"] == []
+        assert "nestgate-testbed/nginx" not in (tb.state_dir / "scan" / "images.sarif").read_text()
+        assert tb.compose_path.read_text().replace("# Seeded faults applied: scan-empty, scan-unscanned-image\n",
+                                                   "") == spec_before
+    assert json.loads((tb.state_dir / "scan" / "trivy.json").read_text())["Results"]

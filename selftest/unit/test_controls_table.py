@@ -17,3 +17,5 @@ def test_every_control_row_names_its_test_file_and_its_rules_module(capsys):
         assert test_file.startswith(f"tests_{control.gate}/test_{stem}") and test_file.endswith(".py"), cells
         assert rules_module == f"nestgate/rules/{test_file.rsplit('/', 1)[1].removeprefix('test_')}", cells
         assert "`test_" in cells[7] and "case" in cells[7], cells
+        # the catalog's sides (what a complete gate needs) are the sides the suite implements
+        assert cells[4] == ", ".join(control.sides), (cid, cells[4], control.sides)

@@ -3,6 +3,8 @@ test IDs carry the control, nothing skips, missing evidence fails with one line,
 
 import pytest
 
+from selftest.stub_controls import SOON, stub_tests
+
 CONFIG = '[target]\nservices = ["app", "db"]\n'
 
 
@@ -97,12 +99,18 @@ def test_unavailable_evidence_is_one_line_and_secrets_are_masked(gate):
     assert "Traceback" not in out
 
 
+def _complete(pytester, *without):
+    """The rest of the security gate, so that the run can be complete."""
+    (pytester.path / "tests_security" / "test_rest.py").write_text(stub_tests("security", without=without))
+
+
 def test_all_pass_is_go(gate):
     _write(gate, '@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("SEC-02")\n'
-                 'def test_a(evidence): evidence.measure(x=1); assert True\n')
+                 'def test_a(evidence): evidence.source("s"); evidence.measure(x=1); assert True\n')
+    _complete(gate, "SEC-02")
     result = gate.runpytest()
     assert result.ret == 0
-    result.stdout.fnmatch_lines(["*security*GO*passed 1, failed 0, errors 0*"])
+    result.stdout.fnmatch_lines(["security     GO     passed 9, failed 0, errors 0, waived 0, not run 0  (*"])
 
 
 def test_no_config_with_gate_tests_is_a_usage_error(pytester):
@@ -123,12 +131,13 @@ WAIVER = ('[[waiver]]\nid = "{id}"\njustification = "migration window OPS-7"\now
 
 def test_an_active_waiver_reports_the_failure_as_waived_with_its_justification(gate):
     _write(gate, FAILING)
-    gate.makefile(".toml", w=WAIVER.format(id="SEC-05", day="2999-01-01"))
+    _complete(gate, ("SEC-05", "runtime"))
+    gate.makefile(".toml", w=WAIVER.format(id="SEC-05", day=SOON))
     result = gate.runpytest("--waivers=w.toml", "-rs", "--no-nestgate-report")
     assert result.ret == 0
-    result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["*security*GO*passed 0, failed 0, errors 0, waived 1*",
-                                 "*SEC-05: WAIVED until 2999-01-01 (owner ops@example.org): migration window OPS-7"
+    result.assert_outcomes(passed=8, skipped=1)
+    result.stdout.fnmatch_lines(["*security*GO*passed 8, failed 0, errors 0, waived 1*",
+                                 f"*SEC-05: WAIVED until {SOON} (owner ops@example.org): migration window OPS-7"
                                  " | failure: SEC-05: postgres publishes 5432*"])
 
 
@@ -143,18 +152,20 @@ def test_an_expired_waiver_waives_nothing_and_says_so(gate):
 
 def test_a_malformed_waiver_file_stops_the_run_naming_the_line(gate):
     _write(gate, FAILING)
-    gate.makefile(".toml", w=WAIVER.format(id="SEC-05", day="2999-01-01") + "\n[[waiver]]\nid = \"SEC-04\"\n")
+    gate.makefile(".toml", w=WAIVER.format(id="SEC-05", day=SOON) + "\n[[waiver]]\nid = \"SEC-04\"\n")
     result = gate.runpytest("--waivers=w.toml", "--no-nestgate-report")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "line 7: waiver 2: justification: required key is missing" in result.stderr.str()
 
 
 def test_select_by_control_id(gate):
-    _write(gate, FAILING + '@pytest.mark.security\n@pytest.mark.declared\n@pytest.mark.control("SEC-02")\n'
-                           'def test_b(): pass\n')
+    _write(gate, FAILING + '@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("SEC-02")\n'
+                           'def test_b(evidence): evidence.source("s"); evidence.measure(n=1)\n')
     result = gate.runpytest("--nestgate-controls=SEC-02", "--no-nestgate-report")
     assert result.ret == 0
     result.assert_outcomes(passed=1, deselected=1)
+    # an explicit control selection is a coverage mode of its own, named: never a whole-gate GO
+    result.stdout.fnmatch_lines(["security     GO, controls SEC-02 only passed 1,*"])
     result = gate.runpytest("--nestgate-controls=SEC-99", "--no-nestgate-report")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
 
@@ -163,7 +174,7 @@ def test_a_gate_selected_by_marker_with_no_control_fails_the_run(gate):
     _write(gate, '@pytest.mark.security\n@pytest.mark.declared\n@pytest.mark.control("SEC-02")\ndef test_b(): pass\n')
     result = gate.runpytest("-m", "security or build", "--no-nestgate-report")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["*build*NO-GO*[[]no control ran[]]*"])
+    result.stdout.fnmatch_lines(["*build*NO-GO*[[]no control ran; incomplete: BLD-01 (declared) not collected;*"])
 
 
 def test_a_teardown_error_is_a_no_go(gate):

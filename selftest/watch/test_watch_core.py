@@ -289,10 +289,11 @@ def test_a_bad_config_is_one_line_and_exit_2(tmp_path):
 
 # -- a round that runs too long -----------------------------------------------------------------
 def test_a_round_over_its_timeout_is_killed_and_recorded_failed(watch_config, tmp_path):
-    config = watch_config(watch={"controls": ["INF-06"], "round_timeout_s": 1.0})
+    # 0.3 s: less than Python and pytest need to start, so the round is always killed mid-run
+    config = watch_config(watch={"controls": ["INF-06"], "round_timeout_s": 0.3})
     proc = run(config, "--once", timeout=300)
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr
     history = tmp_path / "history.sqlite"
     [(exit_code, verdict)] = query(history, "SELECT exit_code, verdict FROM runs")
-    assert exit_code == -signal.SIGKILL and verdict.startswith("NO-GO: timed out after 1 s (killed)"), verdict
+    assert exit_code == -signal.SIGKILL and verdict.startswith("NO-GO: timed out after 0.3 s (killed)"), verdict
     assert query(history, "SELECT control, outcome FROM results") == [("INF-06", "error")]
