@@ -3,26 +3,33 @@
     nestgate deploy --gate security --gate build [--post-gate infra|INF-04 ...]
                     [--rollback "docker service rollback ..."] -- docker stack deploy -c ... medianest
 
+0. The deploy manifest is recorded (nestgate.gate.deploy_manifest): compose and env file hashes, the
+   resolved model's hash, the image ID of every image, the secrets' and networks' creation times.
+   DEPLOY_CMD must deploy exactly the judged compose files to the target stack
+   (nestgate.gate.deploy_command), unless --opaque-command says it cannot be read (recorded).
 1. The selected gates run in a pytest subprocess that writes its evidence bundle; nestgate chooses
    its plugins, options and environment (nestgate.gate.invocation). DEPLOY_CMD runs only when that
    run fully passed (see nestgate.gate.run_check): every control of each selected gate ran on each of
    its sides for every subject, no failure, no error, no unwaived skip, the coverage asked for
    (whole gates unless --side/--control), pytest exit 0, the bundle written and its hashes verified.
-2. DEPLOY_CMD runs as given (no shell).
-3. The post-deploy gate (default: the infra health controls INF-04 and INF-06) is retried until it
-   passes or --post-gate-deadline runs out (a stack needs a moment to converge).
+2. The manifest is recorded again: any difference refuses the deploy, naming what changed. Then
+   DEPLOY_CMD runs as given (no shell).
+3. The post-deploy gate (default: the infra health controls INF-04 and INF-06), and every running
+   task on the image ID judged for its service, is retried until it passes or --post-gate-deadline
+   runs out (a stack needs a moment to converge).
 4. If it fails, --rollback runs (through `sh -c`); the rollback time is measured from its start
    until the post-deploy gate passes again, against [infra].rollback_limit_s (5 minutes), and
    recorded as INF-08 evidence in rollback.json.
 
 Everything lands in reports/<timestamp>-deploy-<gates>/: gate/, post-gate-N/, rollback-N/
-bundles, deploy.json (every step), rollback.json (INF-08), manifest.json (SHA-256 of each file).
+bundles, deploy-manifest.json, deploy.json (every step), rollback.json (INF-08), manifest.json
+(SHA-256 of each file).
 
 Exit codes:
     0   deployed: gates passed, DEPLOY_CMD succeeded, the post-deploy gate passed
     2   usage error, nothing ran: bad arguments, a bad target config or waiver file, an extra pytest
         argument that could change what runs, PYTEST_*/PYTHON* environment that would change the gate
-    10  gate refused: DEPLOY_CMD was not run
+    10  gate refused, or DEPLOY_CMD is not the deploy that was gated: DEPLOY_CMD was not run
     11  deploy failed: DEPLOY_CMD exited non-zero, could not start or timed out (no rollback)
     12  post-deploy gate failed and the rollback restored it within the limit
     13  post-deploy gate failed and the rollback failed (command failed, or not restored in time)
@@ -46,7 +53,9 @@ from typing import Any
 from nestgate.catalog import CONTROLS, GATES
 from nestgate.config import LoadedConfig, config_path, load_config
 from nestgate.errors import NestgateError
+from nestgate.gate import deploy_manifest
 from nestgate.gate.bundle import create_bundle_dir, read_json, sha256_file
+from nestgate.gate.deploy_command import Opaque, command_problems, parse
 from nestgate.gate.evidence import Evidence
 from nestgate.gate.invocation import Invocation, check_extra_args, gate_argv, gate_environment
 from nestgate.gate.options import WAIVERS_ENV
@@ -142,10 +151,14 @@ class Deploy:
         self.steps: list[Step] = []
         self.rollback: dict[str, Any] | None = None
         self.started = dt.datetime.now(dt.UTC)
+        self.manifest: dict[str, Any] | None = None  # what the gate judges, by identity
+        self.binding: list[str] = []  # why the deploy is not the one gated (command, manifest)
 
     def gate(self, name: str, selection: Selection) -> bool:
         bundle = self.folder / name
         argv = gate_argv(*selection.pytest_args(), f"--target-config={self.cfg.path}", f"--nestgate-bundle={bundle}")
+        if self.manifest is not None:  # the bundle's manifest names the deployment it judged
+            argv.append(f"--nestgate-deploy-manifest={deploy_manifest.digest(self.manifest)}")
         if self.args.waivers:
             argv.append(f"--waivers={Path(self.args.waivers).resolve()}")
         argv += [f"--numprocesses={self.args.numprocesses}"] if self.args.numprocesses else []
@@ -177,13 +190,15 @@ class Deploy:
         _say(f"{name}: exit status {step.returncode} after {step.duration_s:.1f} s")
         return step.returncode == 0
 
-    def post_gate(self, label: str, deadline: float) -> bool:
-        """Retry the post-deploy gate until it passes or the deadline (monotonic) passes."""
+    def post_gate(self, label: str, deadline: float, judged_images: bool = True) -> bool:
+        """Retry the post-deploy gate until it passes or the deadline (monotonic) passes. After a
+        deploy it also needs every running task on the image the gate judged (not after a rollback,
+        which restores the release before)."""
         selection = Selection.parse(self.args.post_gate or DEFAULT_POST_GATE)
         attempt = 0
         while True:
             attempt += 1
-            if self.gate(f"{label}-{attempt}", selection):
+            if self.gate(f"{label}-{attempt}", selection) and (not judged_images or self.images_judged()):
                 return True
             if time.monotonic() + self.args.post_gate_interval > deadline:
                 return False
@@ -194,7 +209,7 @@ class Deploy:
         started = time.monotonic()
         ok = self.command("rollback", ["sh", "-c", self.args.rollback], limit)
         command_s = time.monotonic() - started
-        restored = ok and self.post_gate("rollback-check", started + limit)
+        restored = ok and self.post_gate("rollback-check", started + limit, judged_images=False)
         elapsed = time.monotonic() - started
         ev = Evidence(control_id="INF-08", target=self.cfg.model.target.stack)
         ev.source(f"nestgate deploy --rollback {self.args.rollback!r}, then the post-deploy gate until it passed")
@@ -212,7 +227,10 @@ class Deploy:
                   "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                   "exit_code": code, "outcome": outcome, "deploy_command": self.args.command,
                   "side": self.args.side, "controls": self.args.control, "waivers": self.waivers_record(),
-                  "gate_invocation": self.invocation.record,
+                  "gate_invocation": self.invocation.record, "opaque_command": self.args.opaque_command,
+                  "deploy_manifest": self.manifest,
+                  "deploy_manifest_sha256": deploy_manifest.digest(self.manifest) if self.manifest else None,
+                  "binding_problems": self.binding,
                   "steps": [vars(s) for s in self.steps], "rollback": self.rollback}
         _write_json(self.folder / "deploy.json", REDACTOR.scrub_any(record))
         write_tree_manifest(self.folder)
@@ -224,9 +242,70 @@ class Deploy:
         return {"file": str(Path(self.args.waivers).resolve()) if self.args.waivers else None,
                 "from": self.args.waivers_from, "used": used}
 
+    # -- the binding between what was gated and what gets deployed -------------------------
+    def record_manifest(self) -> None:
+        """What the gates will judge, by identity. When it cannot be read the gates still run (their
+        evidence says why), and the deploy is refused after them."""
+        try:
+            self.manifest = deploy_manifest.record(self.cfg)
+        except NestgateError as exc:
+            self.binding.append(f"the deploy manifest could not be recorded: {exc}")
+            _say(self.binding[-1])
+            return
+        _write_json(self.folder / "deploy-manifest.json", REDACTOR.scrub_any(self.manifest))
+        _say(f"deploy manifest {deploy_manifest.digest(self.manifest)[:12]}: {len(self.manifest['compose_files'])} "
+             f"compose file(s), {len(self.manifest['images'])} image(s), {len(self.manifest['secrets'])} secret(s), "
+             f"{len(self.manifest['networks'])} network(s)")
+
+    def command_is_gated(self) -> bool:
+        """The deploy command deploys the judged compose files to the target stack (or is opaque, by consent)."""
+        assert self.manifest is not None
+        if self.args.opaque_command:
+            _say("deploy command not checked against the gated files: --opaque-command (recorded)")
+            return True
+        try:
+            command = parse(self.args.command)
+        except Opaque as exc:
+            self.binding.append(f"deploy command cannot be checked: {exc} (give --opaque-command to deploy it "
+                                "unchecked, recorded)")
+        else:
+            base = Path(command.cwd) if command.cwd else Path.cwd()
+            named = [(base / f).resolve() for f in command.files if f != "-"]
+            hashes = {str(p): sha256_file(p) for p in named if p.is_file()}
+            self.binding += command_problems(command, Path.cwd(), self.manifest["compose_files"],
+                                             self.cfg.model.target.stack, hashes)
+        return self._report_binding()
+
+    def still_what_was_gated(self) -> bool:
+        """Recompute the manifest just before the deploy: anything changed refuses it."""
+        if self.manifest is not None:
+            try:
+                self.binding += deploy_manifest.differences(self.manifest, deploy_manifest.record(self.cfg))
+            except NestgateError as exc:
+                self.binding.append(f"the deploy manifest could not be recorded again: {exc}")
+        return self._report_binding()
+
+    def images_judged(self) -> bool:
+        assert self.manifest is not None
+        problems = deploy_manifest.running_image_problems(self.cfg, self.manifest)
+        self.steps[-1].problems += problems
+        for problem in problems:
+            _say(f"{self.steps[-1].name}: {problem}")
+        return not problems
+
+    def _report_binding(self) -> bool:
+        for problem in self.binding:
+            _say(f"not the deploy that was gated: {problem}")
+        return not self.binding
+
     def run(self) -> int:
+        self.record_manifest()
+        if self.manifest is not None and not self.command_is_gated():
+            return self.finish(REFUSED, "deploy refused: DEPLOY_CMD is not the deploy that was gated")
         if not self.gate("gate", Selection(self.args.gate, self.args.control, self.args.side)):
             return self.finish(REFUSED, "gate refused: DEPLOY_CMD not run")
+        if not self.still_what_was_gated():
+            return self.finish(REFUSED, "deploy refused: what would be deployed changed after the gate judged it")
         if not self.command("deploy", self.args.command, self.args.deploy_timeout):
             return self.finish(DEPLOY_FAILED, "deploy failed")
         if self.post_gate("post-gate", time.monotonic() + self.args.post_gate_deadline):
@@ -267,6 +346,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--post-gate", action="append", default=[], metavar="GATE|ID",
                    help=f"post-deploy gate or control (default: {', '.join(DEFAULT_POST_GATE)})")
     p.add_argument("--rollback", metavar="CMD", help="shell command that rolls the deploy back")
+    p.add_argument("--opaque-command", action="store_true",
+                   help="run a DEPLOY_CMD nestgate cannot read (not docker stack deploy / docker compose up) "
+                   "without checking it deploys the gated files (recorded)")
     p.add_argument("--target-config", metavar="PATH")
     p.add_argument("--waivers", metavar="PATH")
     p.add_argument("--suite", type=Path, default=PROJECT_ROOT, help="directory holding the tests_<gate>/ suites")

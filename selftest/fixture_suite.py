@@ -187,6 +187,9 @@ def deploy_argv(*args: str) -> list[str]:
 
 
 def run_deploy(args: list[str], mode: str = "", timeout_s: float = 300, cwd: Path | None = None,
-               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(deploy_argv(*args), cwd=cwd, capture_output=True, text=True, timeout=timeout_s,
+               env: dict[str, str] | None = None, opaque: bool = True) -> subprocess.CompletedProcess[str]:
+    """`nestgate deploy ARGS`. The self-tests' deploy commands (touch, sh) are not stack deploys, so
+    they go --opaque-command unless a test checks the binding itself (opaque=False)."""
+    argv = deploy_argv(*(["--opaque-command"] if opaque else []), *args)
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout_s,
                           env={**os.environ, "NG_MODE": mode, **(env or {})}, check=False)

@@ -104,6 +104,8 @@ class BundlePlugin:
                     raise BundleError(f"{source} was not written, so the bundle has no {name}")
                 shutil.copyfile(source, self.bundle / name)
         fingerprint = target_fingerprint(self.cfg)
+        if self.run_info.get("deploy_manifest_sha256"):  # ties this report to one deployment
+            fingerprint["deploy_manifest_sha256"] = self.run_info["deploy_manifest_sha256"]
         verdicts = self.verdict.verdicts()
         document = {
             "run": {**self.run_info, "plugins": self.plugins, "started": self.started.isoformat(timespec="seconds"),

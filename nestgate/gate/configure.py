@@ -66,6 +66,7 @@ def configure(config: pytest.Config, cfg: LoadedConfig | None, verdict: VerdictP
                 "waivers_from": "--waivers" if config.getoption("waivers") else
                 f"${WAIVERS_ENV}" if os.environ.get(WAIVERS_ENV) else None,
                 "xdist_workers": config.getoption("numprocesses", None),
+                "deploy_manifest_sha256": config.getoption("nestgate_deploy_manifest"),
                 # what else could have shaped this run: an auditor sees it beside the verdict
                 "pytest_environment": {k: REDACTOR.scrub(v) for k, v in sorted(os.environ.items())
                                        if k.startswith(("PYTEST_", "PYTHON")) and k != "PYTEST_CURRENT_TEST"}}

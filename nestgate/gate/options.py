@@ -27,6 +27,8 @@ def add_options(parser: pytest.Parser) -> None:
                     help="do not write the evidence bundle")
     group.addoption("--nestgate-controls", default=None, metavar="IDS",
                     help="comma-separated control IDs: run only these controls' gate tests")
+    group.addoption("--nestgate-deploy-manifest", default=None, metavar="SHA256",
+                    help="the deploy manifest this run judges (set by `nestgate deploy`): recorded in the bundle")
 
 
 def selected_controls(config: pytest.Config) -> set[str] | None:

@@ -204,6 +204,33 @@ class Engine:
         return sorted((service_from_raw(s, self.stack, tasks.get(s["ID"], [])) for s in raw),
                       key=lambda s: s.name)
 
+    # -- what a deploy would use, by identity (the deploy manifest) --------------------------
+    def image_id(self, reference: str) -> str | None:
+        """The image ID a tag resolves to on this engine now; None when the engine has no such image."""
+        try:
+            return str(self.call("image inspect", lambda api: api.inspect_image(reference)).get("Id") or "") or None
+        except docker.errors.NotFound:
+            return None
+
+    def secret_created(self, name: str) -> str | None:
+        """When the secret of exactly this name was created; None when there is none."""
+        found = self.call("secret ls", lambda api: api.secrets(filters={"name": name}))
+        return next((str(s.get("CreatedAt", "")) for s in found if (s.get("Spec") or {}).get("Name") == name), None)
+
+    def network_created(self, name: str) -> str | None:
+        """When the network of this name was created; None when there is none (yet)."""
+        try:
+            return str(self.call("network inspect", lambda api: api.inspect_network(name)).get("Created", ""))
+        except docker.errors.NotFound:
+            return None
+
+    def container_image_id(self, container_id: str) -> str | None:
+        """The image ID a container of this engine runs; None when the engine has no such container."""
+        try:
+            return str(self.call("container inspect", lambda api: api.inspect_container(container_id)).get("Image", ""))
+        except docker.errors.NotFound:
+            return None
+
     def image_exists(self, reference: str) -> bool:
         try:
             self.call("image inspect", lambda api: api.inspect_image(reference))

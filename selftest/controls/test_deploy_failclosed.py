@@ -129,7 +129,8 @@ def test_an_unreachable_docker_daemon_refuses_through_the_real_inf01(default_con
 
 def test_sigint_during_the_gate_refuses(suite, tmp_path):
     marker = tmp_path / "deployed"
-    proc = subprocess.Popen(deploy_argv("--suite", str(suite), "--gate", "security", "--", "touch", str(marker)),
+    proc = subprocess.Popen(deploy_argv("--opaque-command", "--suite", str(suite), "--gate", "security", "--",
+                                        "touch", str(marker)),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**__import__("os").environ, "NG_MODE": "sleep"})
     try:
