@@ -62,6 +62,12 @@ def _incident(args: argparse.Namespace) -> int:
     return run(args.target_config, args.since, args.out, PROJECT_ROOT, args.reports)
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from nestgate.verify import run
+
+    return run(args.dir, args.allowed_signers, args.identity)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nestgate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -109,6 +115,15 @@ def main(argv: list[str] | None = None) -> int:
     collect.add_argument("--target-config", default=None)
     collect.add_argument("--reports", type=Path, default=None, help="gate report bundles (default: reports/)")
     collect.set_defaults(func=_incident)
+
+    p = sub.add_parser("verify", help="check an evidence bundle (gate, deploy, incident, watch) against its SHA256SUMS "
+                       "and manifest, and its signature; exit 1 naming each changed, missing or extra file")
+    p.add_argument("dir", type=Path, metavar="DIR", help="the bundle folder")
+    p.add_argument("--allowed-signers", type=Path, metavar="FILE",
+                   help="OpenSSH allowed-signers file: SHA256SUMS.sig must be a good signature by a key in it")
+    p.add_argument("--identity", metavar="NAME", help="the principal that must have signed (default: the one "
+                   "FILE lists for the signing key)")
+    p.set_defaults(func=_verify)
 
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["watch"]:  # its own parser (-m would otherwise be taken by this one)

@@ -23,7 +23,8 @@
 
 Everything lands in reports/<timestamp>-deploy-<gates>/: gate/, post-gate-N/, rollback-N/
 bundles, deploy-manifest.json, deploy.json (every step), rollback.json (INF-08), manifest.json
-(SHA-256 of each file).
+(SHA-256 of each file), SHA256SUMS (the same for `sha256sum -c`, manifest.json included) and, with
+--sign-key, SHA256SUMS.sig (`nestgate verify`).
 
 Exit codes:
     0   deployed: gates passed, DEPLOY_CMD succeeded, the post-deploy gate passed
@@ -54,7 +55,15 @@ from nestgate.catalog import CONTROLS, GATES
 from nestgate.config import LoadedConfig, config_path, load_config
 from nestgate.errors import NestgateError
 from nestgate.gate import deploy_manifest
-from nestgate.gate.bundle import create_bundle_dir, read_json, sha256_file
+from nestgate.gate.bundle import (
+    BundleError,
+    check_sign_key,
+    create_bundle_dir,
+    read_json,
+    sha256_file,
+    sign_sums,
+    write_tree_manifest,
+)
 from nestgate.gate.deploy_command import Opaque, command_problems, parse
 from nestgate.gate.evidence import Evidence
 from nestgate.gate.invocation import Invocation, check_extra_args, gate_argv, gate_environment
@@ -72,6 +81,10 @@ GRACE_S = 30  # after forwarding SIGINT, how long a child gets to write its repo
 
 class Interrupted(Exception):
     pass
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
@@ -98,7 +111,9 @@ def run_child(argv: list[str], cwd: Path, timeout_s: float, env: dict[str, str] 
     """Run a child in its own session; SIGINT to us is forwarded, a timeout kills its group."""
     started = time.monotonic()
     try:
-        proc = subprocess.Popen(argv, cwd=cwd, start_new_session=True, env=env)
+        # The child gets SIGINT's default action even where ours was inherited as ignored (a job started
+        # with `&` by a non-interactive shell): the SIGINT we forward must end it with its report.
+        proc = subprocess.Popen(argv, cwd=cwd, start_new_session=True, env=env, preexec_fn=_default_sigint)
     except OSError as exc:
         _say(f"cannot start {argv[0]}: {exc.strerror or exc}")
         return 127, 0.0
@@ -233,7 +248,12 @@ class Deploy:
                   "binding_problems": self.binding,
                   "steps": [vars(s) for s in self.steps], "rollback": self.rollback}
         _write_json(self.folder / "deploy.json", REDACTOR.scrub_any(record))
-        write_tree_manifest(self.folder)
+        write_tree_manifest(self.folder, "nestgate-deploy/1")
+        if self.args.sign_key:  # checked at start-up, so this fails only if the key changed meanwhile
+            try:
+                sign_sums(self.folder, self.args.sign_key)
+            except BundleError as exc:
+                _say(f"evidence NOT signed: {exc}")
         _say(f"{outcome} (exit {code}); record {self.folder / 'deploy.json'}")
         return code
 
@@ -305,7 +325,8 @@ class Deploy:
         if not self.gate("gate", Selection(self.args.gate, self.args.control, self.args.side)):
             return self.finish(REFUSED, "gate refused: DEPLOY_CMD not run")
         if not self.still_what_was_gated():
-            return self.finish(REFUSED, "deploy refused: what would be deployed changed after the gate judged it")
+            why = "changed after the gate judged it" if self.manifest else "could not be recorded"
+            return self.finish(REFUSED, f"deploy refused: what would be deployed {why}")
         if not self.command("deploy", self.args.command, self.args.deploy_timeout):
             return self.finish(DEPLOY_FAILED, "deploy failed")
         if self.post_gate("post-gate", time.monotonic() + self.args.post_gate_deadline):
@@ -319,12 +340,6 @@ class Deploy:
 
 def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-
-
-def write_tree_manifest(folder: Path) -> None:
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p != folder / "manifest.json")
-    _write_json(folder / "manifest.json", {"format": "nestgate-deploy/1", "files": {
-        str(p.relative_to(folder)): sha256_file(p) for p in files}})
 
 
 def latest_rollback_drill(reports: Path) -> dict[str, Any] | None:
@@ -351,6 +366,8 @@ def parser() -> argparse.ArgumentParser:
                    "without checking it deploys the gated files (recorded)")
     p.add_argument("--target-config", metavar="PATH")
     p.add_argument("--waivers", metavar="PATH")
+    p.add_argument("--sign-key", metavar="KEY", help="OpenSSH private key (or public key with ssh-agent): sign the "
+                   "deploy folder's SHA256SUMS with ssh-keygen -Y sign -n nestgate (see nestgate verify)")
     p.add_argument("--suite", type=Path, default=PROJECT_ROOT, help="directory holding the tests_<gate>/ suites")
     p.add_argument("--reports", type=Path, help="parent of the deploy folder (default: <suite>/reports)")
     p.add_argument("-n", "--numprocesses", help="pytest-xdist workers for each gate run (e.g. auto)")
@@ -386,12 +403,15 @@ def main(argv: list[str]) -> int:
         REDACTOR.add_secret_env()
         invocation = gate_environment(os.environ)
         check_extra_args(args.pytest_arg)
+        if args.sign_key:
+            args.sign_key = check_sign_key(args.sign_key)
         if args.waivers:
             load_waivers(Path(args.waivers), max_days=cfg.model.waivers.max_days)  # refuse before anything runs
     except NestgateError as exc:
         _say(f"usage error, nothing ran: {exc}")
         return USAGE
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)  # even if inherited as ignored
     deploy = None
     try:
         folder = create_bundle_dir((args.reports or args.suite / "reports").resolve(), "deploy-" + "-".join(args.gate))
@@ -405,3 +425,4 @@ def main(argv: list[str]) -> int:
         return deploy.finish(INTERRUPTED, f"interrupted: {exc or 'SIGINT'}") if deploy else INTERRUPTED
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)

@@ -5,6 +5,7 @@ Both return an outcome instead of raising: a notification that fails is recorded
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass
 
 import requests
@@ -20,6 +21,16 @@ class Delivery:
     duration_s: float
 
 
+def without_path(text: str, url: str) -> str:
+    """`text` with the URL's path, query and user info withheld: a webhook's path is often its
+    credential (Slack, Teams), and requests puts the URL into its error messages."""
+    parts = urllib.parse.urlsplit(url)
+    secret_parts = [url, parts.path if len(parts.path) > 1 else "", parts.query, parts.netloc.rpartition("@")[0]]
+    for part in sorted(filter(None, secret_parts), key=len, reverse=True):
+        text = text.replace(part, "<withheld>")
+    return text
+
+
 def post_json(url: str, body: str, timeout_s: float) -> Delivery:
     try:
         resp = requests.post(url, data=body.encode("utf-8"), timeout=timeout_s, allow_redirects=False,
@@ -27,7 +38,7 @@ def post_json(url: str, body: str, timeout_s: float) -> Delivery:
     except requests.exceptions.Timeout:
         return Delivery(False, f"no answer within {timeout_s:g} s", timeout_s)
     except requests.exceptions.RequestException as exc:
-        return Delivery(False, f"unreachable: {one_line(exc)}", 0.0)
+        return Delivery(False, f"unreachable: {without_path(one_line(exc), url)}", 0.0)
     elapsed = resp.elapsed.total_seconds()
     if not 200 <= resp.status_code < 300:
         return Delivery(False, f"HTTP {resp.status_code}", elapsed)

@@ -38,13 +38,15 @@ def _message(report: pytest.TestReport) -> str:
 
 class BundlePlugin:
     def __init__(self, bundle: Path, cfg: LoadedConfig | None, verdict: VerdictPlugin,
-                 copy_html: Path | None, copy_junit: Path | None, run_info: dict[str, Any]) -> None:
+                 copy_html: Path | None, copy_junit: Path | None, run_info: dict[str, Any],
+                 sign_key: Path | None = None) -> None:
         self.bundle = bundle
         self.cfg = cfg
         self.verdict = verdict
         self.copy_html = copy_html
         self.copy_junit = copy_junit
         self.run_info = run_info
+        self.sign_key = sign_key
         self.records: dict[str, dict[str, Any]] = {}
         self.started = dt.datetime.now(dt.UTC)
         self.error: str | None = None
@@ -91,7 +93,7 @@ class BundlePlugin:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # no verified evidence, no GO
             line = f"nestgate: evidence NOT written: {self.error}"
         else:
-            line = f"nestgate evidence: {self.bundle} (manifest verified)"
+            line = f"nestgate evidence: {self.bundle} (manifest verified{', signed' if self.sign_key else ''})"
         if reporter is not None:
             reporter.write_line(line, red=bool(self.error), bold=True)
         else:
@@ -119,5 +121,5 @@ class BundlePlugin:
             "notes": self.verdict.notes,
         }
         write_evidence(self.bundle, REDACTOR.scrub_any(document))
-        write_manifest(self.bundle, REDACTOR.scrub_any(fingerprint))
+        write_manifest(self.bundle, REDACTOR.scrub_any(fingerprint), self.sign_key)
         verify_bundle(self.bundle)

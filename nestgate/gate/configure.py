@@ -22,7 +22,7 @@ import pytest
 from nestgate.catalog import GATES
 from nestgate.config import LoadedConfig
 from nestgate.errors import NestgateError
-from nestgate.gate.bundle import create_bundle_dir, prepare_exact_dir
+from nestgate.gate.bundle import check_sign_key, create_bundle_dir, prepare_exact_dir
 from nestgate.gate.bundle_plugin import BundlePlugin
 from nestgate.gate.options import WAIVERS_ENV, selected_controls
 from nestgate.gate.report import HtmlColumns
@@ -52,6 +52,8 @@ def configure(config: pytest.Config, cfg: LoadedConfig | None, verdict: VerdictP
             raise pytest.UsageError(f"the evidence bundle needs the {names[0]} report, which {option} disables "
                                     "(or give --no-nestgate-report)")
     try:
+        sign_key = check_sign_key(config.getoption("nestgate_sign_key")) if config.getoption(
+            "nestgate_sign_key") else None  # before any folder is made: a bad key leaves nothing behind
         bundle = _bundle_dir(config, verdict)
     except NestgateError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -72,7 +74,7 @@ def configure(config: pytest.Config, cfg: LoadedConfig | None, verdict: VerdictP
                                        if k.startswith(("PYTEST_", "PYTHON")) and k != "PYTEST_CURRENT_TEST"}}
     config.pluginmanager.register(HtmlColumns(f"nestgate evidence: {bundle.name}"), "nestgate-html")
     config.pluginmanager.register(
-        BundlePlugin(bundle, cfg, verdict, copy_html, copy_junit, run_info), "nestgate-bundle")
+        BundlePlugin(bundle, cfg, verdict, copy_html, copy_junit, run_info, sign_key), "nestgate-bundle")
 
 
 def _timeout_method(config: pytest.Config) -> str | None:

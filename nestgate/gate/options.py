@@ -29,6 +29,9 @@ def add_options(parser: pytest.Parser) -> None:
                     help="comma-separated control IDs: run only these controls' gate tests")
     group.addoption("--nestgate-deploy-manifest", default=None, metavar="SHA256",
                     help="the deploy manifest this run judges (set by `nestgate deploy`): recorded in the bundle")
+    group.addoption("--nestgate-sign-key", default=None, metavar="KEY",
+                    help="OpenSSH private key (or public key with ssh-agent): sign the bundle's SHA256SUMS with "
+                    "ssh-keygen -Y sign -n nestgate, writing SHA256SUMS.sig (check with nestgate verify)")
 
 
 def selected_controls(config: pytest.Config) -> set[str] | None:

@@ -28,6 +28,7 @@ from nestgate.gate.outcomes import pytest_runtest_makereport, pytest_warning_rec
 from nestgate.gate.params import EMPTY_MARK, nestgate_control, pytest_generate_tests, pytest_pyfunc_call
 from nestgate.gate.state import CONFIG_KEY, CONFIG_PATH_KEY, LEDGER_KEY, loaded_config
 from nestgate.gate.verdict import VerdictPlugin
+from nestgate.redact import REDACTOR
 
 # Hooks and fixtures of the other modules, registered through this one (pytest reads a plugin's
 # attributes): listing them keeps each part in its own file and the plugin one entry point.
@@ -82,4 +83,4 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if cfg is None:
         return []
     t = cfg.model.target
-    return [f"nestgate target: {t.name} ({t.orchestrator} stack {t.stack!r}) from {cfg.path}"]
+    return [REDACTOR.scrub(f"nestgate target: {t.name} ({t.orchestrator} stack {t.stack!r}) from {cfg.path}")]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 
 from nestgate.config import LoadedConfig, SecretRef
-from nestgate.errors import EvidenceUnavailable
+from nestgate.config.base import read_secret_file
+from nestgate.errors import ConfigError, EvidenceUnavailable
 from nestgate.redact import REDACTOR
 
 
@@ -15,13 +16,10 @@ def read_secret(ref: SecretRef, cfg: LoadedConfig) -> str:
         if value is None:
             raise EvidenceUnavailable(f"credential not available: environment variable ${ref.env} is not set")
     else:
-        path = cfg.resolve(ref.file or "")
         try:
-            value = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise EvidenceUnavailable(f"credential not available: cannot read {path}: {exc.strerror}") from None
-        # Secret files written with `echo` end in a newline that is not part of the value.
-        value = value.rstrip("\r\n")
+            value = read_secret_file(cfg.resolve(ref.file or ""))
+        except ConfigError as exc:
+            raise EvidenceUnavailable(f"credential not available: {exc}") from None
     if not value:
         raise EvidenceUnavailable(f"credential not available: {ref.describe()} is empty")
     REDACTOR.add(value)

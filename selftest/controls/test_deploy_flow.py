@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nestgate.deploy import latest_rollback_drill
-from nestgate.gate.bundle import sha256_file, verify_bundle
+from nestgate.gate.bundle import verify_bundle, verify_tree_manifest
 from selftest.fixture_suite import run_deploy, write_suite
 from selftest.stub_controls import SOON
 
@@ -26,8 +26,7 @@ def _deploy(suite: Path, command: str, *extra: str, mode: str = "") -> tuple[int
                        "--post-gate-deadline", "0", *extra, "--", "sh", "-c", command], mode=mode, cwd=suite)
     [folder] = (suite / "reports").glob("*-deploy-security")
     record = json.loads((folder / "deploy.json").read_text())
-    manifest = json.loads((folder / "manifest.json").read_text())["files"]
-    assert manifest == {name: sha256_file(folder / name) for name in manifest}  # every file hashed
+    manifest = verify_tree_manifest(folder)["files"]  # every file hashed, none unlisted
     assert "deploy.json" in manifest
     assert "Traceback" not in proc.stdout + proc.stderr
     return proc.returncode, proc.stdout + proc.stderr, folder, record

@@ -195,11 +195,14 @@ def test_the_seeded_cve_is_waived_by_a_waiver_given_with_waivers(testbed, tmp_pa
     arg = _waivers(tmp_path, _waiver(SEEDED_CVE, SOON))
     with testbed.fault("scan-critical"):
         [bare] = run_gates(SELECT, testbed.config_path).by_control("SEC-01")
-        [waived] = run_gates([*SELECT, arg], testbed.config_path).by_control("SEC-01")
+        run = run_gates([*SELECT, arg], testbed.config_path)
+        [waived] = run.by_control("SEC-01")
     assert bare.outcome == "failed" and f"{SEEDED_CVE} CRITICAL in libexpat1" in bare.message
     assert waived.outcome == "passed", waived.message
     [used] = waived.evidence["waivers_used"]
     assert used["id"] == SEEDED_CVE and used["waived"].startswith(f"{SEEDED_CVE} in libexpat1 (trivy report ")
+    # the verdict lists every waiver used, finding waivers included
+    assert f"  waiver {SEEDED_CVE} (line 1, owner " in run.output.split("nestgate verdict")[-1], run.output[-2000:]
 
 
 def test_an_expired_cve_waiver_waives_nothing(default_config, tmp_path):
