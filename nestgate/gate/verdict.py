@@ -162,12 +162,13 @@ class VerdictPlugin:
     # -- outcomes ---------------------------------------------------------------------------
     def gate_control(self, report: pytest.TestReport) -> str | None:
         """The control of a gate test's report; None for any other test. A report without the
-        control property (an xdist crash) counts only when its test ID is one the gate generated
-        (or the workers' ledger has not arrived yet): `test_x[SEC-01]` elsewhere is not a gate test."""
+        control property counts only when its test ID is one the gate generated, or it is xdist's
+        report of a crashed worker (when "???", which names the test it was running): `test_x[SEC-01]`
+        of some other suite is not a gate test."""
         control = control_of_report(report)
         if control is None or prop(report, CONTROL_PROP) is not None:
             return control
-        return control if report.nodeid in self.ledger.generated or not self.ledger.received else None
+        return control if report.nodeid in self.ledger.generated or report.when == "???" else None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         control = self.gate_control(report)
