@@ -45,7 +45,8 @@ _ROWS: list[tuple[str, str, str, str]] = [
      "every configured report parses, is fresh by its own time, scanned something, covers every compose image, "
      "and lists no unwaived P0/P1 finding"),
     ("SEC-02", "security", "Docker Swarm external secrets properly deployed",
-     "every declared external secret exists; prefixed secret count equals the expected count"),
+     "every declared external secret exists; prefixed secret count equals the expected count; no credential "
+     "in the clear (environment, command, entrypoint), declared or running; config secrets long and no public name"),
     ("SEC-03", "security", "Authentication system functional (login/logout tested)",
      "auth health 2xx; login, protected access, wrong password refused, token rejected after logout"),
     ("SEC-04", "security", "Container security hardening verified (non-root, capabilities)",
@@ -102,7 +103,7 @@ _ROWS: list[tuple[str, str, str, str]] = [
 # complete only when every control ran on each of its sides.
 _D, _R, _BOTH = ("declared",), ("runtime",), ("declared", "runtime")
 _SIDES_OF: dict[str, tuple[str, ...]] = {
-    "SEC-01": _D, "SEC-02": _R, "SEC-03": _R, "SEC-04": _BOTH, "SEC-05": _BOTH, "SEC-06": _R, "SEC-07": _R,
+    "SEC-01": _D, "SEC-02": _BOTH, "SEC-03": _R, "SEC-04": _BOTH, "SEC-05": _BOTH, "SEC-06": _R, "SEC-07": _R,
     "BLD-01": _D, "BLD-02": _D, "BLD-03": _D, "BLD-04": _D, "BLD-05": _BOTH, "BLD-06": _D, "PRF-01": _D,
     "PRF-02": _BOTH, "PRF-03": _BOTH, "PRF-04": _R, "PRF-05": _R, "PRF-06": _R, "INF-01": _R, "INF-02": _BOTH,
     "INF-03": _R, "INF-04": _R, "INF-05": _R, "INF-06": _BOTH, "INF-07": _R, "INF-08": _R,

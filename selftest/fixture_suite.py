@@ -136,7 +136,8 @@ def write_suite(root: Path, base_url: str = "http://127.0.0.1:9", docker_host: s
     for gate, name, body in (("security", "test_sec02_fixture.py", SEC02), ("infra", "test_inf04_fixture.py", INF04)):
         (root / f"tests_{gate}").mkdir(exist_ok=True)
         (root / f"tests_{gate}" / name).write_text(body)
-    (root / "tests_security" / "test_security_stubs.py").write_text(stub_tests("security", without=("SEC-02",)))
+    (root / "tests_security" / "test_security_stubs.py").write_text(
+        stub_tests("security", without=(("SEC-02", "runtime"),)))
     (root / "tests_infra" / "test_infra_stubs.py").write_text(stub_tests("infra", without=("INF-04",)))
     (root / "state").mkdir(exist_ok=True)
     return root

@@ -63,6 +63,10 @@ class SecretsPolicy(Strict):
         "(`docker secret ls | grep medianest | wc -l`); 0 would let a stack without secrets pass."))
     max_age_days: float = Field(90.0, gt=0, description=(
         "SEC-06: days; every <prefix>_* secret must be younger than this."))
+    min_secret_length: int = Field(12, ge=1, description=(
+        "SEC-02: characters; every secret the config names (env or file) must be at least this long. A "
+        "shorter one, or one that equals, contains or occurs in a public name of the config (stack, target, "
+        "service, user or database name, URL host), fails SEC-02; its value is never printed."))
 
 
 class Endpoint(Strict):

@@ -132,7 +132,8 @@ def unrun(scope: Scope, gate: str, ledger: Ledger, reported: set[str], why_not_r
             continue
         cause = "deselected" if nodeid in ledger.deselected else why_not_run
         groups.setdefault(cause, []).append(_short(nodeid, side))
-    for cause, tests in groups.items():
+    for cause, listed in groups.items():
+        tests = list(dict.fromkeys(listed))  # two tests of one control and subject read as one entry
         more = f" and {len(tests) - _SHOWN} more" if len(tests) > _SHOWN else ""
         problems.append(f"{cause}: {', '.join(tests[:_SHOWN])}{more}")
     return problems

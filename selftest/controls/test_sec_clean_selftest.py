@@ -39,6 +39,15 @@ def test_evidence_shows_what_was_measured(clean_run, testbed):
     assert {s for v in images.values() for s in v["services"]} == {"app", "postgres", "redis", "nginx", "monitor"}
     assert all(v["scanned_in"] for v in images.values()), images
     assert by["test_external_secrets_deployed[SEC-02]"]["prefixed_count"] == 9
+    # Every config-named secret was read and judged (the testbed's are 32 to 64 characters).
+    strong = by["test_config_secrets_are_strong[SEC-02]"]
+    assert set(strong["read_from"]) == {"infra.database.password", "infra.redis.password", "security.auth.password"}
+    assert min(strong["length"].values()) >= 12
+    # SECRETS_DIR says "secret" but names a directory: judged, and rightly no finding.
+    assert "SECRETS_DIR" in by["test_declared_credentials_not_in_the_clear[SEC-02]"]["environment"]["app"]
+    running = by["test_running_credentials_not_in_the_clear[SEC-02]"]
+    assert running["services"] == ["app", "monitor", "nginx", "postgres", "redis"]
+    assert "SECRETS_DIR" in running["environment"]["app"]
     steps = by["test_login_logout_flow[SEC-03]"]["steps"]
     assert steps[-1].startswith("protected after logout: GET /api/auth/session -> 401")
     app = by["test_running_hardening[SEC-04[app]]"]

@@ -3,14 +3,18 @@ the measured value against the expected one.
 
 Faults are applied in groups (one stack deploy and one `pytest -m security` run per group) to keep
 the suite within minutes. A group holds at most one fault per control (SEC-04 in the hardening group
-excepted), so every failing test is attributable: the run must fail exactly the tests listed for the
-group, and every other security test of the run must pass.
+and SEC-02 in the credentials group excepted: each message names its own place), so every
+failing test is attributable: the run must fail exactly the tests listed for the group, and every
+other security test of the run must pass. No credential, planted or the instance's own, appears in
+the run's output or bundle.
 """
 
 import pytest
 
 from selftest.gaterun import run_gates
 
+CLEAR_TESTS = ["test_declared_credentials_not_in_the_clear[SEC-02]",
+               "test_running_credentials_not_in_the_clear[SEC-02]"]
 # fault -> (control, failing test names, fragments its message must contain; {i} = instance)
 FAULTS = {
     "scan-critical": ("SEC-01", ["test_scan_reports_show_no_unwaived_p0_p1[SEC-01]"], [
@@ -24,6 +28,22 @@ FAULTS = {
         "image not scanned: nestgate-testbed/nginx:", " (service nginx) is in no current scan report"]),
     "missing-secret": ("SEC-02", ["test_external_secrets_deployed[SEC-02]"], [
         "declared external secret(s) missing from the swarm: {i}_metrics_token_v2"]),
+    # A service's findings share its subject: "service app (compose): <place>; <place>".
+    "clear-env-secret": ("SEC-02", CLEAR_TESTS, [
+        "service app (compose): ", "service app (running): ",
+        "environment JWT_SECRET holds a literal credential (not a Docker secret)"]),
+    "clear-db-url": ("SEC-02", CLEAR_TESTS, [
+        "service app (compose): ", "service app (running): ",
+        "environment DATABASE_URL holds a URL with a password (not a Docker secret)"]),
+    "clear-cli-password": ("SEC-02", CLEAR_TESTS, [
+        "service monitor (compose): command argument --password holds a literal credential (not a Docker secret)",
+        "service monitor (running): command argument --password holds a literal credential (not a Docker secret)"]),
+    "weak-secret-short": ("SEC-02", ["test_config_secrets_are_strong[SEC-02]"], [
+        "the secret from {{file=secrets/weak_rotation_value}} (security.rotation.new_value): is 9 characters; "
+        "minimum 12"]),
+    "weak-secret-public": ("SEC-02", ["test_config_secrets_are_strong[SEC-02]"], [
+        "the secret from {{file=secrets/weak_rotation_value}} (security.rotation.new_value): contains a public "
+        "name in the config (target."]),
     "auth-logout-keeps-token": ("SEC-03", ["test_login_logout_flow[SEC-03]"], [
         "protected after logout: GET /api/auth/session answered 200, expected 401/403"]),
     "auth-any-password": ("SEC-03", ["test_login_logout_flow[SEC-03]"], [
@@ -63,11 +83,13 @@ FAULTS = {
 GROUPS = {
     "one-per-control": ["scan-critical", "missing-secret", "auth-logout-keeps-token", "root-user",
                         "db-port-published", "unversioned-secret", "monitor-down"],
-    "one-per-control-2": ["scan-report-stale", "auth-any-password", "privileged", "network-not-internal",
-                          "old-secret"],
+    "one-per-control-2": ["scan-report-stale", "weak-secret-public", "auth-any-password", "privileged",
+                          "network-not-internal", "old-secret"],
     "hardening": ["cap-sys-admin", "writable-rootfs", "docker-socket", "host-network", "hardening-drift",
                   "scan-empty"],
     "scan-coverage": ["scan-unscanned-image"],
+    # One control, four faults: each message names its own place (a clear credential fails both sides).
+    "credentials": ["clear-env-secret", "clear-db-url", "clear-cli-password", "weak-secret-short"],
 }
 
 
@@ -83,11 +105,13 @@ def test_every_security_fault_is_covered():
 
 
 @pytest.fixture(scope="module", params=list(GROUPS))
-def group_run(request, testbed):
+def group_run(request, testbed, tmp_path_factory):
     faults = GROUPS[request.param]
+    # A bundle of our own (a later --nestgate-report wins), kept to grep for planted credentials.
+    bundle = tmp_path_factory.mktemp(request.param)
     with testbed.fault(*faults):
-        run = run_gates(["-m", "security"], testbed.config_path)
-    return faults, run
+        run = run_gates(["-m", "security", f"--nestgate-report={bundle}"], testbed.config_path)
+    return faults, run, bundle
 
 
 def _name(nodeid: str) -> str:
@@ -95,7 +119,7 @@ def _name(nodeid: str) -> str:
 
 
 def test_group_fails_exactly_its_controls_and_tests(group_run):
-    faults, run = group_run
+    faults, run, _ = group_run
     assert run.returncode == 1 and "security     NO-GO" in run.output, run.output
     assert run.failed_controls() == {FAULTS[f][0] for f in faults}, run.output
     failed = {_name(o.nodeid) for o in run.outcomes.values() if o.outcome != "passed"}
@@ -104,7 +128,7 @@ def test_group_fails_exactly_its_controls_and_tests(group_run):
 
 
 def test_each_fault_message_names_offender_and_values(group_run, testbed):
-    faults, run = group_run
+    faults, run, _ = group_run
     by_name = {_name(o.nodeid): o.message for o in run.outcomes.values()}
     for fault in faults:
         control, tests, fragments = FAULTS[fault]
@@ -113,3 +137,20 @@ def test_each_fault_message_names_offender_and_values(group_run, testbed):
             assert fragment.format(i=testbed.instance) in text, f"{fault}: {fragment!r} not in {text!r}"
         assert all(by_name[t].startswith(f"{control}: ") for t in tests), text
         assert "Traceback" not in text
+
+
+def test_no_credential_is_anywhere_in_the_output(group_run, testbed):
+    """Neither the value a credential fault plants nor any credential of the instance appears in the
+    run's output or in any file of its bundle (evidence.json, junit.xml, report.html, ...)."""
+    from nestgate.testbed.faults.secrets import FAULTS as PLANTING
+    from nestgate.testbed.faults.secrets import planted
+
+    faults, run, bundle = group_run
+    # postgres_db and postgres_user hold identifiers ("medianest"), not credentials.
+    values = [p.read_text().strip() for p in (testbed.state_dir / "secrets").iterdir()
+              if p.name not in ("postgres_db", "postgres_user")]
+    values += [planted(testbed.instance, f.name) for f in PLANTING if f.name in faults]
+    files = [p for p in bundle.rglob("*") if p.is_file()]
+    assert files and len(values) >= 8, (bundle, len(values))
+    texts = {"output": run.output, **{str(p): p.read_bytes().decode("utf-8", "replace") for p in files}}
+    assert not [(where, f"value #{i}") for where, text in texts.items() for i, v in enumerate(values) if v in text]

@@ -107,10 +107,10 @@ def _complete(pytester, *without):
 def test_all_pass_is_go(gate):
     _write(gate, '@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("SEC-02")\n'
                  'def test_a(evidence): evidence.source("s"); evidence.measure(x=1); assert True\n')
-    _complete(gate, "SEC-02")
+    _complete(gate, ("SEC-02", "runtime"))
     result = gate.runpytest()
     assert result.ret == 0
-    result.stdout.fnmatch_lines(["security     GO     passed 9, failed 0, errors 0, waived 0, not run 0  (*"])
+    result.stdout.fnmatch_lines(["security     GO     passed 10, failed 0, errors 0, waived 0, not run 0  (*"])
 
 
 def test_no_config_with_gate_tests_is_a_usage_error(pytester):
@@ -135,8 +135,8 @@ def test_an_active_waiver_reports_the_failure_as_waived_with_its_justification(g
     gate.makefile(".toml", w=WAIVER.format(id="SEC-05", day=SOON))
     result = gate.runpytest("--waivers=w.toml", "-rs", "--no-nestgate-report")
     assert result.ret == 0
-    result.assert_outcomes(passed=8, skipped=1)
-    result.stdout.fnmatch_lines(["*security*GO*passed 8, failed 0, errors 0, waived 1*",
+    result.assert_outcomes(passed=9, skipped=1)
+    result.stdout.fnmatch_lines(["*security*GO*passed 9, failed 0, errors 0, waived 1*",
                                  f"*SEC-05: WAIVED until {SOON} (owner ops@example.org): migration window OPS-7"
                                  " | failure: SEC-05: postgres publishes 5432*"])
 
@@ -160,12 +160,14 @@ def test_a_malformed_waiver_file_stops_the_run_naming_the_line(gate):
 
 def test_select_by_control_id(gate):
     _write(gate, FAILING + '@pytest.mark.security\n@pytest.mark.runtime\n@pytest.mark.control("SEC-02")\n'
-                           'def test_b(evidence): evidence.source("s"); evidence.measure(n=1)\n')
+                           'def test_b(evidence): evidence.source("s"); evidence.measure(n=1)\n'
+                           '@pytest.mark.security\n@pytest.mark.declared\n@pytest.mark.control("SEC-02")\n'
+                           'def test_c(evidence): evidence.source("s"); evidence.measure(n=1)\n')
     result = gate.runpytest("--nestgate-controls=SEC-02", "--no-nestgate-report")
     assert result.ret == 0
-    result.assert_outcomes(passed=1, deselected=1)
+    result.assert_outcomes(passed=2, deselected=1)
     # an explicit control selection is a coverage mode of its own, named: never a whole-gate GO
-    result.stdout.fnmatch_lines(["security     GO, controls SEC-02 only passed 1,*"])
+    result.stdout.fnmatch_lines(["security     GO, controls SEC-02 only passed 2,*"])
     result = gate.runpytest("--nestgate-controls=SEC-99", "--no-nestgate-report")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
 

@@ -10,10 +10,13 @@ from nestgate.probes.readers.compose_secrets import ComposeTextError, declared_s
 from nestgate.probes.swarm_objects import SecretFacts
 from nestgate.rules.findings import message
 from nestgate.rules.sec02_secrets import (
+    clear_findings,
     expected_external,
     no_services_findings,
     referenced,
+    says_secret,
     secrets_findings,
+    weak_secret_findings,
     with_prefix,
 )
 from nestgate.rules.sec06_rotation import (
@@ -227,3 +230,77 @@ def test_compose_text_without_secrets_and_with_an_odd_shape():
         declared_secrets("secrets:\n  - x\n")
     with pytest.raises(ComposeTextError, match=r"line 3: not valid YAML: .*node content"):
         declared_secrets("secrets:\n  x: [\n")
+
+
+# -- weak config secrets and credentials in the clear (issue 15) ----------------------------------
+PUBLIC = {"target.stack": "medianest-staging", "infra.database.user": "medianest", "target.services[0]": "app"}
+STRONG = "9f2c4e1a7b3d8e6f0a5c"
+
+
+def test_a_short_secret_is_named_by_reference_and_key_never_by_value():
+    [f] = weak_secret_findings({"infra.database.password": ("{env=POSTGRES_PASSWORD}", "s3cr3t!x9")}, PUBLIC, 12)
+    assert str(f) == "the secret from {env=POSTGRES_PASSWORD} (infra.database.password): is 9 characters; minimum 12"
+    assert (f.measured, f.expected) == (9, ">= 12") and "s3cr3t" not in repr(f)
+
+
+@pytest.mark.parametrize("value,says", [
+    ("MediaNest", "equals a public name in the config (infra.database.user)"),  # case-insensitive, exact first
+    ("medianest-2024-prod", "contains a public name in the config (infra.database.user)"),
+    ("staging", "occurs in a public name in the config (target.stack)"),
+])
+def test_a_secret_that_is_a_public_name_fails_naming_the_key(value, says):
+    found = weak_secret_findings({"k": ("{file=secrets/pw}", value)}, PUBLIC, 4)
+    assert [f.sentence for f in found] == [says]
+    assert all(value.lower() not in str(f).lower() for f in found if "public name" in f.property)
+
+
+def test_a_strong_secret_and_short_public_names_pass():
+    # "app" is shorter than MIN_PUBLIC_PART: a random secret containing it is no finding.
+    assert weak_secret_findings({"k": ("{env=X}", STRONG + "app")}, PUBLIC, 12) == []
+
+
+@pytest.mark.parametrize("name", ["JWT_SECRET", "DB_PASS", "POSTGRES_PASSWORD", "ENCRYPTION_KEY", "SECRET_KEY_BASE",
+                                  "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "apiKey", "dbPassword", "requirepass",
+                                  "PLEX_CLIENT_SECRET", "SMTP_CREDENTIALS", "DB_USER_PASSWORD"])
+def test_names_that_say_secret(name):
+    assert says_secret(name)
+
+
+@pytest.mark.parametrize("name", ["JWT_SECRET_FILE", "SECRETS_DIR", "AWS_ACCESS_KEY_ID", "PUBLIC_KEY", "keyboard",
+                                  "TOKEN_TTL", "NEXTAUTH_URL", "PASSENGER_COUNT", "DATABASE_USER", "CACHE_KEY_PREFIX"])
+def test_names_that_do_not(name):
+    assert not says_secret(name)
+
+
+def _said(found):
+    return [f.sentence for f in found]
+
+
+def test_clear_credentials_in_the_environment_map_and_list_forms():
+    env = {"JWT_SECRET": STRONG, "JWT_SECRET_FILE": "/run/secrets/jwt", "DATABASE_URL": f"postgres://u:{STRONG}@db/x",
+           "AUTH_DEV_PASSWORD_BYPASS": "true", "SECRETS_DIR": "/run/secrets", "TOKEN": None, "DB_PASS": "",
+           "API_KEY": "${API_KEY}", "REDIS_URL": "redis://redis:6379/0", "SESSION_TOKEN_TTL": "3600"}
+    expected = ["environment JWT_SECRET holds a literal credential (not a Docker secret)",
+                "environment DATABASE_URL holds a URL with a password (not a Docker secret)"]
+    assert _said(clear_findings("service app (compose)", env, None, None)) == expected
+    engine_form = [f"{k}={'' if v is None else v}" for k, v in env.items()]
+    found = clear_findings("service app (running)", engine_form, [], [])
+    assert _said(found) == expected and all(STRONG not in repr(f) for f in found)
+
+
+def test_clear_credentials_in_command_and_entrypoint():
+    found = clear_findings("service redis (compose)", {},
+                           ["sh", "-c", f"redis-server --requirepass {STRONG} --port 6379"],
+                           ["app", f"--password={STRONG}", "--db", f"mysql://root:{STRONG}@db/x",
+                            "--token", "$(cat /run/secrets/token)", "--password-file=/run/secrets/pw", "--verbose"])
+    assert _said(found) == [
+        "entrypoint argument --password holds a literal credential (not a Docker secret)",
+        "entrypoint argument (a URL) holds a URL with a password (not a Docker secret)",
+        "command argument --requirepass holds a literal credential (not a Docker secret)"]
+    assert all(STRONG not in repr(f) for f in found)
+
+
+def test_a_service_handed_credentials_only_as_secrets_has_no_findings():
+    assert clear_findings("service app (compose)", {"NODE_ENV": "production", "POSTGRES_PASSWORD_FILE":
+                                                    "/run/secrets/postgres_password"},
+                          ["python3", "-m", "app"], None) == []

@@ -60,7 +60,7 @@ def test_go_needs_every_control_passed_or_waived():
     ledger = _ledger("security")
     first = next(iter(ledger.generated))
     [v] = gate_verdicts({"security": _tally(ledger, **{first: "waived"})}, _facts("security", ledger))
-    assert v.go and v.counts == {"passed": 8, "failed": 0, "errors": 0, "waived": 1, "not_run": 0}
+    assert v.go and v.counts == {"passed": 9, "failed": 0, "errors": 0, "waived": 1, "not_run": 0}
     assert v.coverage == "full" and v.line().startswith("security     GO     ")
     [v] = gate_verdicts({"security": _tally(ledger, **{first: "error"})}, _facts("security", ledger))
     assert not v.go and v.reason == "not every control passed"
@@ -124,3 +124,14 @@ def test_no_ledger_from_the_xdist_workers_is_no_go():
     ledger.received = False
     [v] = gate_verdicts({"security": _tally(ledger)}, _facts("security", ledger))
     assert not v.go and "no collection ledger came back from the xdist workers" in v.reason
+
+
+def test_two_unrun_tests_of_one_control_and_subject_read_as_one_entry():
+    ledger = _ledger("security")
+    ledger.add("tests_security/u.py::test_other[SEC-02]", "SEC-02", "runtime")
+    unrun_ids = {"tests_security/t.py::test_runtime[SEC-02]", "tests_security/u.py::test_other[SEC-02]"}
+    ran = set(ledger.generated) - unrun_ids
+    tally = GateTally()
+    tally.outcomes = dict.fromkeys(ran, "passed")
+    [v] = gate_verdicts({"security": tally}, _facts("security", ledger, reported=ran))
+    assert v.counts["not_run"] == 2 and v.reason == "incomplete: did not run: SEC-02 (runtime)"

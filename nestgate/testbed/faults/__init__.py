@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from nestgate.testbed.errors import TestbedError
-from nestgate.testbed.faults import app, build, container, data, drift, network, scan, stack
+from nestgate.testbed.faults import app, build, container, data, drift, network, scan, secrets, stack
 from nestgate.testbed.faults.base import Fault
 
 ALL: dict[str, Fault] = {
     f.name: f
-    for module in (container, network, app, stack, build, data, scan, drift)
+    for module in (container, network, app, stack, build, data, scan, drift, secrets)
     for f in module.FAULTS
 }
 
