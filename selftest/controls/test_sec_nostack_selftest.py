@@ -24,20 +24,23 @@ def nostack_run(testbed, tmp_path_factory):
     return run_gates(["-m", "security"], config)
 
 
+DECLARED_BY_NAME = ("declared", "test_scan_reports", "test_config_secrets_are_strong")
+
+
 def test_declared_checks_pass_without_a_stack(nostack_run):
-    declared = [o for o in nostack_run.outcomes.values()
-                if "declared" in o.nodeid or "test_scan_reports" in o.nodeid]
-    assert len(declared) == 8  # SEC-01, SEC-04 (5 services + others), SEC-05
+    declared = [o for o in nostack_run.outcomes.values() if any(n in o.nodeid for n in DECLARED_BY_NAME)]
+    # SEC-01, SEC-02 (config secrets, compose credentials), SEC-04 (5 services + others), SEC-05
+    assert len(declared) == 10
     assert all(o.outcome == "passed" for o in declared), [(o.nodeid, o.message) for o in declared]
 
 
 def test_every_runtime_check_fails_naming_what_is_missing(nostack_run):
     runtime = {o.nodeid.rsplit("::", 1)[-1]: o for o in nostack_run.outcomes.values()
-               if "declared" not in o.nodeid and "test_scan_reports" not in o.nodeid}
+               if not any(n in o.nodeid for n in DECLARED_BY_NAME)}
     # Swarm secrets exist before (and without) the stack: the age/naming check still has its evidence.
     ages = runtime.pop("test_secret_ages_and_versioned_names[SEC-06]")
     assert ages.outcome == "passed", ages.message
-    assert len(runtime) == 11 and all(o.outcome == "failed" for o in runtime.values()), nostack_run.output
+    assert len(runtime) == 12 and all(o.outcome == "failed" for o in runtime.values()), nostack_run.output
     assert "skipped" not in nostack_run.output.split("nestgate verdict")[-1]
     msg = {k: o.message for k, o in runtime.items()}
     assert msg["test_external_secrets_deployed[SEC-02]"].startswith(
