@@ -23,11 +23,6 @@ from nestgate.rules.sec01_scan import model_images
 FORMAT = "nestgate-deploy-manifest/1"
 
 
-def _engine(cfg: LoadedConfig) -> Engine:
-    t = cfg.model.target
-    return Engine(t.docker_host, t.call_timeout_s, t.stack, t.orchestrator)
-
-
 def _env_files(cfg: LoadedConfig, model: DeclaredModel) -> list[Path]:
     """Compose's interpolation file (.env beside the project) and every env_file a service names."""
     paths = [cfg.project_dir / ".env"]
@@ -49,7 +44,7 @@ def record(cfg: LoadedConfig) -> dict[str, Any]:
     the compose model or the engine cannot be read: nothing is deployed on facts not read."""
     stack = cfg.model.target.stack
     model = load_declared(cfg)
-    engine = _engine(cfg)
+    engine = Engine.for_target(cfg.model.target)
     specs = {name: s.spec for name, s in model.services.items()}
     return {
         "format": FORMAT,
@@ -103,7 +98,7 @@ def judged_image_ids(manifest: dict[str, Any]) -> dict[str, tuple[str, str | Non
 def running_image_problems(cfg: LoadedConfig, manifest: dict[str, Any]) -> list[str]:
     """Every running task of the stack runs the image ID the gate judged for its service; a task
     whose image cannot be read (another node's container) is a problem naming the node."""
-    engine = _engine(cfg)
+    engine = Engine.for_target(cfg.model.target)
     judged = judged_image_ids(manifest)
     local_node = engine.swarm().node_id
     problems = []

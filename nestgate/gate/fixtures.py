@@ -43,8 +43,7 @@ def evidence(request: pytest.FixtureRequest, target_config: LoadedConfig) -> Evi
 @pytest.fixture(scope="session")
 def engine(target_config: LoadedConfig) -> Engine:
     """The Docker engine; connects on first use, so an unreachable daemon fails the control."""
-    t = target_config.model.target
-    return Engine(t.docker_host, t.call_timeout_s, t.stack, t.orchestrator)
+    return Engine.for_target(target_config.model.target)
 
 
 @pytest.fixture(scope="session")

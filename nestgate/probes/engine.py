@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import docker
 import docker.errors
@@ -31,6 +31,9 @@ from nestgate.probes.engine_facts import (
     TaskFacts,
 )
 from nestgate.probes.readers.timestamps import epoch
+
+if TYPE_CHECKING:
+    from nestgate.config.target import Target
 
 T = TypeVar("T")
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
@@ -52,6 +55,11 @@ class Engine:
         self._lock = threading.Lock()
         self._containers: list[ContainerFacts] | None = None
         self.calls = 0  # API calls made, for benchmarks
+
+    @classmethod
+    def for_target(cls, target: Target) -> Engine:
+        """The target's engine, with its call timeout: how every part of nestgate reaches it."""
+        return cls(target.docker_host, target.call_timeout_s, target.stack, target.orchestrator)
 
     # -- plumbing ------------------------------------------------------------------------
     def _api(self) -> docker.APIClient:

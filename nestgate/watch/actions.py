@@ -37,11 +37,6 @@ CAPTURE_FORMAT = "nestgate-incident-capture/1"
 NOTIFY_FORMAT = "nestgate-watch-event/1"
 
 
-def _engine(cfg: LoadedConfig) -> Engine:
-    t = cfg.model.target
-    return Engine(t.docker_host, t.call_timeout_s, t.stack, t.orchestrator)
-
-
 def _guarded(name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Run one action; an unexpected error becomes its failed record (the watcher goes on)."""
     started = time.time()
@@ -126,7 +121,7 @@ def run_actions(event: Event, cfg: LoadedConfig, engine: Engine | None = None) -
     conf = cfg.model.watch.actions
     done: list[dict[str, Any]] = []
     needs_engine = event.level == 1 and (conf.capture_logs or (conf.restart_service and event.trigger in RESTARTABLE))
-    eng = engine if engine is not None or not needs_engine else _engine(cfg)
+    eng = engine if engine is not None or not needs_engine else Engine.for_target(cfg.model.target)
     if event.level == 1 and conf.capture_logs and eng is not None:
         done.append(_guarded("capture-logs", lambda: capture_logs(event, cfg, eng)))
     if event.level == 1 and conf.restart_service and event.trigger in RESTARTABLE and eng is not None:

@@ -175,7 +175,7 @@ def collect_history(history_path: Path, c: Collection) -> None:
 
 def collect(cfg: LoadedConfig, since: float, out: Path | None, reports: Path, now: float) -> Collection:
     t = cfg.model.target
-    engine = Engine(t.docker_host, t.call_timeout_s, t.stack, t.orchestrator)
+    engine = Engine.for_target(t)
     try:
         engine.info()  # unreachable: one line, exit 2, no bundle
     except docker.errors.APIError as exc:

@@ -54,7 +54,7 @@ class Probes:
     def for_config(cls, cfg: LoadedConfig) -> Probes:
         t, mon = cfg.model.target, cfg.model.security.monitoring
         watch = cfg.model.watch
-        return cls(engine=Engine(t.docker_host, t.call_timeout_s, t.stack, t.orchestrator),
+        return cls(engine=Engine.for_target(t),
                    http=Http(t.base_url, watch.endpoint_timeout_s),
                    # The endpoint timeout, not the engine's: behind nginx a stopped monitor is a
                    # connect that hangs, and a 15 s wait would delay every trigger by as much.
