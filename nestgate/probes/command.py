@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -41,29 +43,32 @@ def run(
 ) -> CommandResult:
     started = time.monotonic()
     try:
-        proc = subprocess.run(
-            list(argv),
-            cwd=cwd,
-            env=env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            check=False,
-        )
+        # Its own process group: on timeout the whole group goes (`docker compose` runs a plugin
+        # process, npm runs node); killing only the child would leave them holding the pipes open.
+        proc = subprocess.Popen(list(argv), cwd=cwd, env=env, text=True, start_new_session=True,
+                                stdin=subprocess.PIPE if stdin is not None else None,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError:
         raise EvidenceUnavailable(f"command not found: {argv[0]}") from None
     except NotADirectoryError:
         raise EvidenceUnavailable(f"working directory does not exist: {cwd}") from None
+    try:
+        stdout, stderr = proc.communicate(stdin, timeout=timeout_s)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         raise EvidenceUnavailable(
             f"command timed out after {timeout_s:g} s: {' '.join(argv)}"
         ) from None
+    except BaseException:  # an interrupt: leave nothing of the group running
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
     return CommandResult(
         argv=tuple(argv),
         cwd=str(cwd or "."),
         returncode=proc.returncode,
-        stdout=proc.stdout,
-        stderr=proc.stderr,
+        stdout=stdout,
+        stderr=stderr,
         duration_s=time.monotonic() - started,
     )

@@ -33,4 +33,9 @@ def stack_config(files: list[Path], cwd: Path, timeout_s: float) -> CommandResul
                                                  "usage:  docker stack [options] command")):
         raise EvidenceUnavailable(f"{docker_cli()} has no `stack config` (docker CLI 23.0 or later needed; "
                                   f"set ${ENV_VAR} to one)")
+    # 126/127: the shell could not run it (a wrapper whose target is missing); < 0: killed by a signal.
+    # Neither says anything about the compose file.
+    if result.returncode in (126, 127) or result.returncode < 0:
+        raise EvidenceUnavailable(f"{docker_cli()} could not run `stack config` (exit status {result.returncode}): "
+                                  f"{result.last_error_line()}")
     return result
