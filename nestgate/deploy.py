@@ -1,7 +1,8 @@
 """`nestgate deploy`: run the gates, deploy only on a full pass, check after, roll back on failure.
 
     nestgate deploy --gate security --gate build [--post-gate infra|INF-04 ...]
-                    [--rollback "docker service rollback ..."] -- docker stack deploy -c ... medianest
+                    [--rollback "docker service rollback ..." [--rollback-drill]]
+                    -- docker stack deploy -c ... medianest
 
 0. The deploy manifest is recorded (nestgate.gate.deploy_manifest): compose and env file hashes, the
    resolved model's hash, the image ID of every image, the secrets' and networks' creation times.
@@ -19,15 +20,22 @@
    runs out (a stack needs a moment to converge).
 4. If it fails, --rollback runs (through `sh -c`); the rollback time is measured from its start
    until the post-deploy gate passes again, against [infra].rollback_limit_s (5 minutes), and
-   recorded as INF-08 evidence in rollback.json.
+   recorded as INF-08 evidence in rollback.json (kind "rollback").
+5. --rollback-drill: when the post-deploy gate passed, a deliberate rollback drill: --rollback runs,
+   timed the same way until the post-deploy gate passes again with some task on an image other than
+   the one judged (restored, to the previous release). Then the deploy rolls forward: DEPLOY_CMD runs
+   again (the manifest checked first) and the post-deploy gate must pass on the judged images.
+   Recorded in rollback.json (kind "drill"); INF-08 counts such a drill as the rollback procedure
+   tested ([infra.rollback].drill_max_age_days, drill_reports).
 
-Everything lands in reports/<timestamp>-deploy-<gates>/: gate/, post-gate-N/, rollback-N/
-bundles, deploy-manifest.json, deploy.json (every step), rollback.json (INF-08), manifest.json
-(SHA-256 of each file), SHA256SUMS (the same for `sha256sum -c`, manifest.json included) and, with
---sign-key, SHA256SUMS.sig (`nestgate verify`).
+Everything lands in reports/<timestamp>-deploy-<gates>/: gate/, post-gate-N/, rollback-check-N/
+(a drill: drill-check-N/, drill-forward-check-N/) bundles, deploy-manifest.json, deploy.json (every
+step), rollback.json (INF-08), manifest.json (SHA-256 of each file), SHA256SUMS (the same for
+`sha256sum -c`, manifest.json included) and, with --sign-key, SHA256SUMS.sig (`nestgate verify`).
 
 Exit codes:
-    0   deployed: gates passed, DEPLOY_CMD succeeded, the post-deploy gate passed
+    0   deployed: gates passed, DEPLOY_CMD succeeded, the post-deploy gate passed (and with --rollback-drill,
+        the drill restored the stack within the limit and rolled forward)
     2   usage error, nothing ran: bad arguments, a bad target config or waiver file, an extra pytest
         argument that could change what runs, PYTEST_*/PYTHON* environment that would change the gate
     10  gate refused, or DEPLOY_CMD is not the deploy that was gated: DEPLOY_CMD was not run
@@ -35,6 +43,8 @@ Exit codes:
     12  post-deploy gate failed and the rollback restored it within the limit
     13  post-deploy gate failed and the rollback failed (command failed, or not restored in time)
     14  post-deploy gate failed and no --rollback was given
+    15  deployed, but the rollback drill failed: not restored within the limit, or the roll forward did not
+        pass (rollback.json and deploy.json say which; the stack may run the previous release)
     130 interrupted (SIGINT/SIGTERM): whatever had not started does not run
 """
 
@@ -53,6 +63,7 @@ from typing import Any
 
 from nestgate.catalog import CONTROLS, GATES
 from nestgate.config import LoadedConfig, config_path, load_config
+from nestgate.drills import rollback_drill
 from nestgate.errors import NestgateError
 from nestgate.gate import deploy_manifest
 from nestgate.gate.bundle import (
@@ -70,11 +81,12 @@ from nestgate.gate.invocation import Invocation, check_extra_args, gate_argv, ga
 from nestgate.gate.options import WAIVERS_ENV
 from nestgate.gate.run_check import gate_run_problems, gate_run_summary
 from nestgate.gate.waivers import load_waivers
+from nestgate.probes.rollback_record import DEPLOY_RECORDS
 from nestgate.redact import REDACTOR, register_config_secrets
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEPLOYED, USAGE, REFUSED, DEPLOY_FAILED, ROLLED_BACK, ROLLBACK_FAILED, NO_ROLLBACK, INTERRUPTED = (
-    0, 2, 10, 11, 12, 13, 14, 130)
+DEPLOYED, USAGE, REFUSED, DEPLOY_FAILED, ROLLED_BACK, ROLLBACK_FAILED, NO_ROLLBACK, DRILL_FAILED, INTERRUPTED = (
+    0, 2, 10, 11, 12, 13, 14, 15, 130)
 DEFAULT_POST_GATE = ["INF-04", "INF-06"]
 GRACE_S = 30  # after forwarding SIGINT, how long a child gets to write its report
 
@@ -168,6 +180,7 @@ class Deploy:
         self.started = dt.datetime.now(dt.UTC)
         self.manifest: dict[str, Any] | None = None  # what the gate judges, by identity
         self.binding: list[str] = []  # why the deploy is not the one gated (command, manifest)
+        self.drill_moved: list[str] = []  # a drill's rollback: the tasks it put on another image
 
     def gate(self, name: str, selection: Selection) -> bool:
         bundle = self.folder / name
@@ -205,37 +218,62 @@ class Deploy:
         _say(f"{name}: exit status {step.returncode} after {step.duration_s:.1f} s")
         return step.returncode == 0
 
-    def post_gate(self, label: str, deadline: float, judged_images: bool = True) -> bool:
+    def post_gate(self, label: str, deadline: float, judged_images: bool = True, rolled_back: bool = False) -> bool:
         """Retry the post-deploy gate until it passes or the deadline (monotonic) passes. After a
         deploy it also needs every running task on the image the gate judged (not after a rollback,
-        which restores the release before)."""
+        which restores the release before); after a drill's rollback, a task on another image."""
         selection = Selection.parse(self.args.post_gate or DEFAULT_POST_GATE)
         attempt = 0
         while True:
             attempt += 1
-            if self.gate(f"{label}-{attempt}", selection) and (not judged_images or self.images_judged()):
+            if (self.gate(f"{label}-{attempt}", selection) and (not judged_images or self.images_judged())
+                    and (not rolled_back or self.release_changed())):
                 return True
             if time.monotonic() + self.args.post_gate_interval > deadline:
                 return False
             time.sleep(self.args.post_gate_interval)
 
     def do_rollback(self) -> bool:
-        limit = self.cfg.model.infra.rollback_limit_s
-        started = time.monotonic()
-        ok = self.command("rollback", ["sh", "-c", self.args.rollback], limit)
-        command_s = time.monotonic() - started
-        restored = ok and self.post_gate("rollback-check", started + limit, judged_images=False)
-        elapsed = time.monotonic() - started
+        """The post-deploy gate failed: roll back, timed until it passes again (kind "rollback")."""
+        steps = rollback_drill.RollbackSteps(
+            f"sh -c {self.args.rollback!r} after a failed post-deploy gate",
+            lambda limit: self.command("rollback", ["sh", "-c", self.args.rollback], limit),
+            lambda deadline: self.post_gate("rollback-check", deadline, judged_images=False))
+        return self._record_rollback(rollback_drill.run(steps, self.cfg.model.infra.rollback_limit_s, "rollback"))
+
+    def do_drill(self) -> bool:
+        """The post-deploy gate passed: rehearse the rollback, timed as a real one, then roll forward."""
+        steps = rollback_drill.RollbackSteps(
+            f"sh -c {self.args.rollback!r} (drill, after a passing post-deploy gate)",
+            lambda limit: self.command("drill-rollback", ["sh", "-c", self.args.rollback], limit),
+            lambda deadline: self.post_gate("drill-check", deadline, judged_images=False, rolled_back=True),
+            self.roll_forward)
+        return self._record_rollback(rollback_drill.run(steps, self.cfg.model.infra.rollback_limit_s, "drill"))
+
+    def roll_forward(self) -> bool:
+        """DEPLOY_CMD again, only while what it deploys is still what was gated; then the post-deploy gate."""
+        if not self.still_what_was_gated():
+            return False
+        return (self.command("drill-forward", self.args.command, self.args.deploy_timeout)
+                and self.post_gate("drill-forward-check", time.monotonic() + self.args.post_gate_deadline))
+
+    def _record_rollback(self, outcome: rollback_drill.Outcome) -> bool:
+        """rollback.json: INF-08 evidence (as the KPI report reads it) around the drill record."""
+        r = outcome.record
         ev = Evidence(control_id="INF-08", target=self.cfg.model.target.stack)
         ev.source(f"nestgate deploy --rollback {self.args.rollback!r}, then the post-deploy gate until it passed")
-        ev.measure(rollback_s=round(elapsed, 2), rollback_command_s=round(command_s, 2),
-                   rollback_command_ok=ok, restored=restored, deploy_folder=str(self.folder))
-        ev.limit(rollback_limit_s=limit)
-        self.rollback = {**ev.to_dict(), "passed": restored and elapsed <= limit}
+        ev.measure(rollback_s=r.seconds, rollback_command_s=outcome.command_s, rollback_command_ok=outcome.command_ok,
+                   restored=r.restored, deploy_folder=str(self.folder))
+        if r.kind == "drill":
+            ev.measure(rolled_forward=r.rolled_forward, tasks_on_previous_release=self.drill_moved)
+        ev.limit(rollback_limit_s=r.limit_s)
+        self.rollback = {**ev.to_dict(), "passed": outcome.passed, **rollback_drill.record_fields(r)}
         _write_json(self.folder / "rollback.json", REDACTOR.scrub_any(self.rollback))
-        _say(f"rollback: {'restored' if restored else 'NOT restored'} after {elapsed:.1f} s "
-             f"(limit {limit:g} s); INF-08 evidence in {self.folder / 'rollback.json'}")
-        return restored
+        what = "rollback drill" if r.kind == "drill" else "rollback"
+        forward = "" if r.rolled_forward is None else "; rolled forward" if r.rolled_forward else "; NOT rolled forward"
+        _say(f"{what}: {'restored' if r.restored else 'NOT restored'} after {r.seconds:.1f} s "
+             f"(limit {r.limit_s:g} s){forward}; INF-08 evidence in {self.folder / 'rollback.json'}")
+        return outcome.passed if r.kind == "drill" else r.restored
 
     def finish(self, code: int, outcome: str) -> int:
         record = {"format": "nestgate-deploy/1", "started": self.started.isoformat(timespec="seconds"),
@@ -313,6 +351,18 @@ class Deploy:
             _say(f"{self.steps[-1].name}: {problem}")
         return not problems
 
+    def release_changed(self) -> bool:
+        """A drill's rollback took effect: some running task runs an image other than the one judged
+        (the previous release). A rollback command that changed nothing rehearsed nothing."""
+        assert self.manifest is not None
+        self.drill_moved = [p for p in deploy_manifest.running_image_problems(self.cfg, self.manifest)
+                            if " runs image " in p]
+        if not self.drill_moved:
+            self.steps[-1].problems.append("every running task still runs the image the gate judged: "
+                                           "the rollback changed nothing (yet)")
+            _say(f"{self.steps[-1].name}: {self.steps[-1].problems[-1]}")
+        return bool(self.drill_moved)
+
     def _report_binding(self) -> bool:
         for problem in self.binding:
             _say(f"not the deploy that was gated: {problem}")
@@ -330,7 +380,11 @@ class Deploy:
         if not self.command("deploy", self.args.command, self.args.deploy_timeout):
             return self.finish(DEPLOY_FAILED, "deploy failed")
         if self.post_gate("post-gate", time.monotonic() + self.args.post_gate_deadline):
-            return self.finish(DEPLOYED, "deployed")
+            if not self.args.rollback_drill:
+                return self.finish(DEPLOYED, "deployed")
+            if self.do_drill():
+                return self.finish(DEPLOYED, "deployed; rollback drill restored the stack and rolled forward")
+            return self.finish(DRILL_FAILED, "deployed, but the rollback drill FAILED")
         if not self.args.rollback:
             return self.finish(NO_ROLLBACK, "post-deploy gate failed; no --rollback given")
         if self.do_rollback():
@@ -344,7 +398,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 def latest_rollback_drill(reports: Path) -> dict[str, Any] | None:
     """The newest rollback drill's INF-08 evidence under `reports`, for the INF-08 control."""
-    drills = sorted(reports.glob("*-deploy*/rollback.json"))
+    drills = sorted(reports.glob(DEPLOY_RECORDS))
     return read_json(drills[-1]) if drills else None
 
 
@@ -361,6 +415,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--post-gate", action="append", default=[], metavar="GATE|ID",
                    help=f"post-deploy gate or control (default: {', '.join(DEFAULT_POST_GATE)})")
     p.add_argument("--rollback", metavar="CMD", help="shell command that rolls the deploy back")
+    p.add_argument("--rollback-drill", action="store_true",
+                   help="after a passing post-deploy gate, rehearse --rollback: timed until the post-deploy gate "
+                   "passes again, then roll forward (DEPLOY_CMD again); recorded for INF-08 in rollback.json")
     p.add_argument("--opaque-command", action="store_true",
                    help="run a DEPLOY_CMD nestgate cannot read (not docker stack deploy / docker compose up) "
                    "without checking it deploys the gated files (recorded)")
@@ -387,6 +444,8 @@ def main(argv: list[str]) -> int:
     args.command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not args.command:
         p.error("give the deploy command after --")
+    if args.rollback_drill and not args.rollback:
+        p.error("--rollback-drill needs --rollback CMD (the rollback it rehearses)")
     bad_post = [w for w in args.post_gate if w not in GATES and w not in CONTROLS]
     if bad_post:
         p.error(f"--post-gate: not a gate or control ID: {', '.join(bad_post)}")

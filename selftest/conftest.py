@@ -61,3 +61,32 @@ def testbed():
         tb.down()
     tb.up(port=int(port) if port else None)  # the port belongs to up(); a known instance keeps its own
     return tb
+
+
+MATRIX_DIR = "selftest/matrix/"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Two xdist groups (`scripts/selftest` runs `-n 2 --dist loadgroup`): the exclusivity matrix on
+    its own stack instance, and everything else in collection order on the shared one."""
+    for item in items:
+        group = "matrix" if item.nodeid.startswith(MATRIX_DIR) else "main"
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+SESSION_STARTED: list[float] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    import time
+
+    SESSION_STARTED.append(time.time())
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the exclusivity matrix this session wrote (under xdist the worker's print is captured)."""
+    table = ROOT / "reports" / "selftest" / "exclusivity-matrix.txt"
+    if table.exists() and SESSION_STARTED and table.stat().st_mtime >= SESSION_STARTED[0]:
+        terminalreporter.write_sep("=", f"exclusivity matrix ({table})")
+        terminalreporter.write(table.read_text(encoding="utf-8"))

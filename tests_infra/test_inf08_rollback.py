@@ -1,16 +1,30 @@
 """INF-08 — Rollback procedures tested and ready (`Rollback procedures tested and ready`).
 
-Each service the target builds (compose `build:`) needs a previous image to roll back to. The
-swarm service's PreviousSpec (what `docker service rollback` returns to) counts when it runs a
+Ready: each service the target builds (compose `build:`) needs a previous image to roll back to.
+The swarm service's PreviousSpec (what `docker service rollback` returns to) counts when it runs a
 different image that still exists on the engine. Otherwise the entry in the configured rollback
 record file counts (nestgate/probes/rollback_record.py); for a Compose target, which keeps no
-previous spec, only the record can. The rollback drill time belongs to the deploy wrapper.
+previous spec, only the record can.
+
+Tested: the newest rollback drill on record (`nestgate deploy --rollback CMD --rollback-drill`, in
+rollback.json of kind "drill" under [infra.rollback].drill_reports, or in drill_record) finished
+within drill_max_age_days (30), restored the stack, and did so within infra.rollback_limit_s (5
+minutes). A real rollback (kind "rollback") is no drill. An unreadable or malformed record fails.
 """
+
+import datetime as dt
 
 import pytest
 
-from nestgate.probes.rollback_record import read_record
-from nestgate.rules.inf08_rollback import built_not_deployed, nothing_built, previous_from, rollback_findings
+from nestgate.probes.rollback_record import read_drills, read_record
+from nestgate.rules.inf08_rollback import (
+    built_not_deployed,
+    drill_findings,
+    newest_drill,
+    nothing_built,
+    previous_from,
+    rollback_findings,
+)
 
 pytestmark = [pytest.mark.infra, pytest.mark.runtime]
 
@@ -42,6 +56,28 @@ def test_built_services_have_previous_image(target_config, declared, engine, evi
         findings += rollback_findings(name, current, previous, origin, exists)
     evidence.measure(services=services)
     found = evidence.judge(findings)
+    assert not found, found.message
+
+
+@pytest.mark.control("INF-08")
+def test_rollback_drill_recent_and_within_limit(target_config, evidence):
+    infra = target_config.model.infra
+    config = infra.rollback
+    reports = target_config.resolve(config.drill_reports) if config.drill_reports else None
+    record = target_config.resolve(config.drill_record) if config.drill_record else None
+    evidence.source("rollback drill records: " + ", ".join(
+        ([f"{reports}/*-deploy*/rollback.json (nestgate deploy --rollback-drill)"] if reports else [])
+        + ([f"drill record {record}"] if record else [])))
+    evidence.limit(drill_max_age_days=config.drill_max_age_days, rollback_limit_s=infra.rollback_limit_s,
+                   restored=True)
+    scan = read_drills(reports, record)
+    newest = newest_drill(scan.drills)
+    evidence.measure(drills=len(scan.drills), real_rollbacks=scan.rollbacks,
+                     newest=None if newest is None else {"source": newest.source, **newest.record.model_dump(
+                         mode="json", include={"kind", "started", "finished", "seconds", "limit_s", "restored",
+                                               "rolled_back", "rolled_forward"})})
+    found = evidence.judge(drill_findings(scan.drills, dt.datetime.now(dt.UTC), config.drill_max_age_days,
+                                          infra.rollback_limit_s, "; ".join(scan.looked_in)))
     assert not found, found.message
 
 

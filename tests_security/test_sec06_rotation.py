@@ -1,10 +1,12 @@
 """SEC-06 — Secret rotation procedures tested and functional.
 
 Every prefixed secret is younger than its max age (default 90 days) and follows the versioned
-naming `<prefix>_<name>_vN`. With destructive drills allowed (staging only, explicit flag:
-security.rotation.allow_destructive or $NESTGATE_ALLOW_DESTRUCTIVE=1): rotate one secret to
-_vN+1, update the services that use it, wait until they converge healthy, remove the old
-version, and record the timings.
+naming `<prefix>_<name>_vN`. Ages are judged now, or as of the end of a later day the config names
+(security.secrets.ages_as_of: "will any secret be over the age on the deploy day?").
+
+With destructive drills allowed (staging only, explicit flag: security.rotation.allow_destructive
+or $NESTGATE_ALLOW_DESTRUCTIVE=1): rotate one secret to _vN+1, update the services that use it,
+wait until they converge healthy, remove the old version, and record the timings.
 
 Without the flag the drill test is `SEC-06[dry-run]`: it plans the rotation and checks that it
 could run (the secret and its users exist, every user is healthy, the new value is readable), and
@@ -27,6 +29,7 @@ from nestgate.rules.sec06_rotation import (
     describe_age,
     drill_findings,
     dry_run_findings,
+    judged_at,
     no_secrets_findings,
     plan_findings,
     plan_rotation,
@@ -41,14 +44,17 @@ pytestmark = [pytest.mark.security, pytest.mark.runtime]
 def test_secret_ages_and_versioned_names(target_config, engine, evidence):
     policy = target_config.model.security.secrets
     now = dt.datetime.now(dt.UTC)
+    at = judged_at(now, policy.ages_as_of)  # a future deploy day's ages, when the config names one
     swarm_secrets = swarm_objects.secrets(engine)
     evidence.source(f"GET /secrets on {engine.url}")
     prefixed = [s for s in swarm_secrets if s.name in with_prefix([x.name for x in swarm_secrets], policy.prefix)]
-    evidence.measure(secrets={s.name: {"created": s.created.isoformat(), "age": describe_age(age_days(s.created, now))}
+    evidence.measure(ages_judged_at=at.isoformat(timespec="seconds"),
+                     secrets={s.name: {"created": s.created.isoformat(), "age": describe_age(age_days(s.created, at))}
                               for s in prefixed})
-    evidence.limit(max_age_days=policy.max_age_days, naming=f"{policy.prefix}_<name>_vN")
+    evidence.limit(max_age_days=policy.max_age_days, naming=f"{policy.prefix}_<name>_vN",
+                   ages_as_of=policy.ages_as_of.isoformat() if policy.ages_as_of else "now")
     evidence.require(no_secrets_findings(policy.prefix, prefixed))
-    found = evidence.judge(secret_findings(prefixed, policy.prefix, policy.max_age_days, now))
+    found = evidence.judge(secret_findings(prefixed, policy.prefix, policy.max_age_days, now, policy.ages_as_of))
     assert not found, found.message
 
 

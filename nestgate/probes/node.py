@@ -67,7 +67,10 @@ class Resolution:
 
 def resolve(consumer: Path, specifier: str, timeout_s: float) -> list[Resolution]:
     """How `specifier` resolves from `consumer` for require and for import, by Node itself."""
-    result = run_tool(["node", "--input-type=module", "-e", _RESOLVE_JS, specifier], consumer, timeout_s)
+    try:
+        result = run_tool(["node", "--input-type=module", "-e", _RESOLVE_JS, specifier], consumer, timeout_s)
+    except EvidenceUnavailable as exc:  # a hung node: its reason names the command, not the script's 10 lines
+        raise EvidenceUnavailable(str(exc).replace(_RESOLVE_JS, "<resolution script>")) from None
     try:
         raw = json.loads(result.stdout)
     except json.JSONDecodeError:

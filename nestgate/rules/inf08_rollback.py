@@ -1,14 +1,22 @@
-"""INF-08 rules: what counts as a rollback target for a built service.
+"""INF-08 rules: what counts as a rollback target for a built service (ready), and whether a recent
+rollback drill restored the stack in time (tested).
 
-A finding's subject is the service's bare name ("app: no previous image recorded ..."), as the
-deploy wrapper and the rollback record name services.
+A target finding's subject is the service's bare name ("app: no previous image recorded ..."), as
+the deploy wrapper and the rollback record name services; a drill finding's is the drill's record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from nestgate.rules.findings import Finding
+
+if TYPE_CHECKING:
+    from nestgate.probes.rollback_record import Drill
+
+CLOCK_SKEW = dt.timedelta(minutes=5)  # a drill "finished" later than now by more than this is not believed
 
 
 def nothing_built(files: str) -> Finding:
@@ -45,4 +53,39 @@ def rollback_findings(service: str, current: str, previous: str, origin: str, ex
     if not exists:
         return [Finding(service, "previous image present", False, True,
                         says=f"previous image {previous} ({origin}) is not present on the engine")]
+    return []
+
+
+def newest_drill(drills: Sequence[Drill]) -> Drill | None:
+    return max(drills, key=lambda d: d.record.finished, default=None)
+
+
+def drill_findings(drills: Sequence[Drill], now: dt.datetime, max_age_days: float, limit_s: float,
+                   looked_in: str) -> list[Finding]:
+    """The newest drill must have finished within the window, restored the stack, and done so
+    within the rollback limit; empty when it did."""
+    window = f"in the last {max_age_days:g} days"
+    newest = newest_drill(drills)
+    if newest is None:
+        return [Finding("", "rollback drills", 0, f"at least one {window}",
+                        says=f"no rollback drill recorded {window} (looked in {looked_in})")]
+    drill, source = newest.record, newest.source
+    finished = drill.finished.isoformat(timespec="seconds")
+    age_days = (now - drill.finished).total_seconds() / 86400
+    if drill.finished > now + CLOCK_SKEW:
+        return [Finding(f"rollback drill {source}", "finished", finished,
+                        f"not after now ({now.isoformat(timespec='seconds')})",
+                        says=f"finished {finished}, in the future: a clock is wrong or the record is not real")]
+    if age_days > max_age_days:
+        return [Finding("", "newest drill age_days", round(age_days, 1), f"at most {max_age_days:g}",
+                        says=f"no rollback drill recorded {window} (looked in {looked_in}): the newest, {source}, "
+                             f"finished {finished}, {age_days:.1f} days ago")]
+    subject = f"rollback drill {source} (finished {finished})"
+    if not drill.restored:
+        return [Finding(subject, "restored", False, True,
+                        says=f"did not restore the stack: gave up after {drill.seconds:.1f} s "
+                             f"(limit {drill.limit_s:g} s); rolled back: {drill.rolled_back}")]
+    if drill.seconds > limit_s:
+        return [Finding(subject, "seconds", round(drill.seconds, 1), f"at most {limit_s:g}",
+                        says=f"restored after {drill.seconds:.1f} s, over the rollback limit of {limit_s:g} s")]
     return []

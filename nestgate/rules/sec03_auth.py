@@ -1,16 +1,76 @@
-"""SEC-03 logic: where a login answer keeps its token, how a request presents it, and what an
-answer's status means for each step of the flow (findings never hold a token). Pure functions; the
-control makes the calls.
+"""SEC-03 logic: where a login answer keeps its token, how a request presents it, the session
+tokens nestgate signs (minted, forged, unsigned, expired: HS256 JWTs), and what an answer's status
+means for each step of the flow (findings never hold a token). Pure functions; the control makes the
+calls and supplies the clock and the randomness.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
+import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from nestgate.rules.findings import Finding
 
 REJECTED = (401, 403)
+# An expired token's exp lies this far in the past: beyond any clock skew leeway a server allows.
+EXPIRED_AGO_S = 3600
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _segment(doc: Mapping[str, Any]) -> str:
+    return _b64(json.dumps(dict(doc), separators=(",", ":")).encode())
+
+
+def jwt_hs256(claims: Mapping[str, Any], key: str | bytes) -> str:
+    """A JWT (RFC 7519) signed with HMAC-SHA256: what MediaNest's jsonwebtoken.sign makes by default."""
+    signing_input = f"{_segment({'alg': 'HS256', 'typ': 'JWT'})}.{_segment(claims)}"
+    raw = key.encode() if isinstance(key, str) else key
+    return f"{signing_input}.{_b64(hmac.new(raw, signing_input.encode(), hashlib.sha256).digest())}"
+
+
+def jwt_claims(token: str) -> dict[str, Any] | None:
+    """The claims of a token shaped as a JWT (three segments, JSON header and claims), unverified;
+    None for any other token (an opaque session id)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        header, claims = (json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))) for p in parts[:2])
+    except (ValueError, binascii.Error):
+        return None
+    return claims if isinstance(header, dict) and isinstance(claims, dict) else None
+
+
+def minted(claims: Mapping[str, Any], secret: str, now: float, ttl_s: int, session: str) -> str:
+    """A fresh session token: the configured claims plus iat, exp (now + ttl) and jti (the session)."""
+    return jwt_hs256({**claims, "iat": int(now), "exp": int(now) + ttl_s, "jti": session}, secret)
+
+
+def expired(claims: Mapping[str, Any], secret: str, now: float, session: str) -> str:
+    """Correctly signed, but its exp passed an hour ago: a server must refuse it."""
+    return jwt_hs256({**claims, "iat": int(now) - 2 * EXPIRED_AGO_S, "exp": int(now) - EXPIRED_AGO_S,
+                      "jti": session}, secret)
+
+
+def forgeries(token: str, other_key: bytes, random_token: str) -> list[tuple[str, str]]:
+    """(step, token) pairs a server must refuse. For a JWT: its own claims signed with another key, and
+    unsigned (alg "none"): a server that reads claims without verifying the signature accepts both.
+    For an opaque token: a random one."""
+    claims = jwt_claims(token)
+    if claims is None:
+        return [("protected with a forged token", random_token)]
+    unsigned = f"{_segment({'alg': 'none', 'typ': 'JWT'})}.{_segment(claims)}."
+    return [("protected with a forged token", jwt_hs256(claims, other_key)),
+            ("protected with an unsigned token", unsigned)]
 
 
 def json_path(doc: Any, path: str) -> Any:

@@ -33,6 +33,15 @@ def age_days(created: dt.datetime, now: dt.datetime) -> float:
     return (now - created).total_seconds() / 86400
 
 
+def judged_at(now: dt.datetime, as_of: dt.date | None) -> dt.datetime:
+    """The instant secret ages are judged at: now, or the end (24:00 UTC) of the configured day
+    (security.secrets.ages_as_of), whichever is later. Never earlier than now: an earlier instant
+    would make old secrets look young."""
+    if as_of is None:
+        return now
+    return max(now, dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC))
+
+
 def describe_age(days: float) -> str:
     """Days for old secrets, smaller units for young ones (a limit may be a fraction of a day)."""
     seconds = days * 86400
@@ -77,17 +86,20 @@ def no_secrets_findings(prefix: str, prefixed: Sequence[object]) -> list[Finding
 
 
 def secret_findings(secrets: Sequence[SecretFacts], prefix: str, max_age_days: float,
-                    now: dt.datetime) -> list[Finding]:
-    """Every prefixed secret follows `<prefix>_<name>_vN` and is no older than the max age."""
+                    now: dt.datetime, as_of: dt.date | None = None) -> list[Finding]:
+    """Every prefixed secret follows `<prefix>_<name>_vN` and is no older than the max age, judged
+    at `judged_at(now, as_of)`; a finding says which day it was judged as of."""
     out = [Finding(f"secret {s.name}", "naming", s.name, f"{prefix}_<name>_vN",
                    says=f"does not follow the versioned naming {prefix}_<name>_vN")
            for s in secrets if versioned(s.name, prefix) is None]
+    at = judged_at(now, as_of)
+    when = f" as of {as_of.isoformat()} (end of day, UTC)" if as_of is not None else ""
     for s in secrets:
-        age = age_days(s.created, now)
+        age = age_days(s.created, at)
         if age > max_age_days:
             out.append(Finding(f"secret {s.name}", "age_days", round(age, 4), f"<= {max_age_days:g}",
-                               says=f"is {describe_age(age)} old (created {s.created:%Y-%m-%d %H:%M:%S} UTC), "
-                                    f"max {describe_age(max_age_days)}"))
+                               says=f"is {describe_age(age)} old{when} (created {s.created:%Y-%m-%d %H:%M:%S} "
+                                    f"UTC), max {describe_age(max_age_days)}"))
     return out
 
 

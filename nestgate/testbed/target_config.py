@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from nestgate.testbed import faults, secrets, toml_out
+from nestgate.testbed import faults, toml_out
 from nestgate.testbed.compose import COMPOSE_NAME
 from nestgate.testbed.faults import scan
 
@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from nestgate.testbed.testbed import Testbed
 
 CALL_TIMEOUT_S = 15.0
+DRILL_RECORD = "rollback-drill.json"  # INF-08: the rollback drill `up` runs and records (state dir)
+# The test account as the app's session tokens name it (schema.sql seeds it first: id 1).
+TEST_USER_CLAIMS = {"userId": "1", "email": "nestgate-test@medianest.local", "role": "USER"}
 
 
 def build(tb: Testbed) -> dict[str, Any]:
@@ -36,26 +39,19 @@ def build(tb: Testbed) -> dict[str, Any]:
         "security": {
             "secrets": {"prefix": tb.instance, "expected_count": 9, "max_age_days": 90.0},
             "scan": scan.write_clean(tb),
-            # The reference app's password login (MediaNest's real one is Plex OAuth: mode token).
-            "auth": {
-                "mode": "password",
-                "health": toml_out.Inline(method="GET", path="/api/auth/health"),
-                "login": toml_out.Inline(method="POST", path="/api/auth/login"),
-                "protected": toml_out.Inline(method="GET", path="/api/auth/session"),
-                "logout": toml_out.Inline(method="POST", path="/api/auth/logout"),
-                "token_json_path": "data.token", "token_location": "bearer", "csrf_path": "",
-                "username": secrets.TEST_USER,
-                "password": toml_out.Inline(file=f"secrets/{secrets.TEST_PASSWORD_FILE}"),
-            },
+            # MediaNest's defaults (token mode, /api/v1 paths, CSRF); the token is signed every run
+            # with the app's JWT secret, as only an operator holding that secret can.
+            "auth": {"mint": toml_out.Inline(secret=toml_out.Inline(file="secrets/jwt_secret"),
+                                             claims=toml_out.Inline(TEST_USER_CLAIMS))},
         },
     }
     # Credentials as an operator holds them: the secret files `up` wrote (names are defaults).
     config["infra"] = {
         "database": {"password": toml_out.Inline(file="secrets/postgres_password")},
         "redis": {"password": toml_out.Inline(file="secrets/redis_password")},
+        # INF-08 "tested": the real rollback drill `up` ran on this instance (Testbed._rollback_drill).
+        "rollback": {"drill_reports": "", "drill_record": DRILL_RECORD},
     }
-    # Watch mode's availability and response-time endpoints, as the reference app serves them.
-    config["watch"] = {"endpoints": ["/health", "/api/health"]}
     for name in state.faults:
         fault = faults.get(name)
         if fault.config is not None:

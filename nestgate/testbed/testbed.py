@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import shutil
 import socket
@@ -12,16 +13,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nestgate.config import load_config
+from nestgate.drills import rollback_drill
+from nestgate.errors import NestgateError
+from nestgate.probes.rollback_record import read_drills
+from nestgate.rules.inf08_rollback import newest_drill
 from nestgate.testbed import compose, images, project, secrets, stack, target_config
 from nestgate.testbed import faults as registry
 from nestgate.testbed.errors import TestbedError
 from nestgate.testbed.hashing import hash_files
 from nestgate.testbed.paths import DEFAULT_INSTANCE, DEFAULT_PORT, cache_dir, check_instance, instance_dir
-from nestgate.testbed.run import require_swarm_manager
+from nestgate.testbed.run import docker_cli, require_swarm_manager, run
 from nestgate.testbed.state import State
 
 BUILT = {"app": ("app/", "Dockerfile", "."), "monitor": ("monitor/", "monitor/Dockerfile", "monitor")}
 CONVERGE_S_PER_REPLICA = 1.5
+DRILL_FRESH = dt.timedelta(days=7)  # a warm up drills again after this (INF-08's window: 30 days)
 
 
 @dataclass
@@ -29,6 +36,7 @@ class UpResult:
     seconds: float
     built: dict[str, float] = field(default_factory=dict)
     deployed: bool = False
+    drill_s: float | None = None  # the rollback drill this up ran (INF-08), timed until restored
 
 
 @dataclass
@@ -126,11 +134,19 @@ class Testbed:
         secrets.ensure(self.instance, self.state_dir, compose.base_model(
             self.instance, state.port, state.images).secret_names)
         state.save(self.state_dir)
-        current = list(state.faults)
-        deployed = self._sync(add=[f for f in wanted if f not in current],
-                              remove=[f for f in current if f not in wanted], force_deploy=True)
-        self._seed_test_account()
-        return UpResult(round(time.monotonic() - start, 1), log.built, deployed)
+        drill, current = None, list(state.faults)
+        if self._drill_due():
+            # On the clean stack first: a drill's roll forward redeploys the declared spec, which
+            # would undo a fault applied by `docker service update` (runtime-cap-added, ...).
+            deployed = self._sync(add=[], remove=current, force_deploy=True)
+            self._seed_test_account()
+            drill = self._rollback_drill()
+            current = []
+        if wanted or current or drill is None:
+            deployed = self._sync(add=[f for f in wanted if f not in current],
+                                  remove=[f for f in current if f not in wanted], force_deploy=True)
+            self._seed_test_account()
+        return UpResult(round(time.monotonic() - start, 1), log.built, deployed, drill)
 
     def down(self) -> dict[str, int]:
         """Remove the stack and everything labelled with this instance; keep shared images."""
@@ -306,6 +322,70 @@ class Testbed:
             stack.wait_converged(self.instance, pending,
                                  timeout=stack.CONVERGE_TIMEOUT_S + CONVERGE_S_PER_REPLICA * self.state.scale)
         return bool(changed)
+
+    # -- INF-08: a real rollback drill on record -------------------------------------------
+    def _drill_due(self) -> bool:
+        """No passing drill younger than DRILL_FRESH on record (an unreadable record is none)."""
+        path = self.state_dir / target_config.DRILL_RECORD
+        limit = load_config(self.config_path).model.infra.rollback_limit_s if self.config_path.exists() else 300
+        try:
+            last = newest_drill(read_drills(None, path).drills) if path.exists() else None
+        except NestgateError:
+            return True
+        return not (last and last.record.restored and last.record.seconds <= limit and (
+            dt.datetime.now(dt.UTC) - last.record.finished < DRILL_FRESH))
+
+    def _rollback_drill(self) -> float | None:
+        """`docker service rollback` of the built services, timed until the stack has converged on
+        their previous images, then roll forward with a stack deploy of the current release.
+        Recorded where the generated config's infra.rollback.drill_record points; returns the
+        drill's seconds (None: no built service has a previous spec to roll back to)."""
+        path = self.state_dir / target_config.DRILL_RECORD
+        limit = load_config(self.config_path).model.infra.rollback_limit_s
+        existing = stack.services(self.instance)
+        # A fault may have left a built service without a previous spec on purpose (no_rollback).
+        names = [s for s in BUILT if s in existing and not stack.rollback_missing(existing[s])]
+        if not names:
+            return None
+        full = [f"{self.instance}_{s}" for s in names]
+        previous = {s: existing[s].attrs["PreviousSpec"]["TaskTemplate"]["ContainerSpec"]["Image"] for s in names}
+        pending = {k: v for name in self.state.faults for k, v in registry.get(name).expect_pending.items()}
+
+        def rollback(limit_s: float) -> bool:
+            try:
+                for name in full:
+                    run([docker_cli(), "service", "rollback", "--detach", "--quiet", name], timeout=limit_s)
+            except TestbedError:
+                return False
+            return True
+
+        def restored(deadline: float) -> bool:
+            try:
+                statuses = stack.wait_converged(self.instance, pending, timeout=max(deadline - time.monotonic(), 0))
+            except TestbedError:
+                return False
+            return all(statuses[s].image == previous[s] for s in names)
+
+        def roll_forward() -> bool:
+            partial = self.state_dir / "deploy.yml"
+            partial.write_text(compose.render(self.model(), only=names))
+            try:
+                stack.deploy(self.instance, partial)
+                stack.wait_converged(self.instance, pending)
+            except TestbedError:
+                return False
+            return True
+
+        steps = rollback_drill.RollbackSteps(f"docker service rollback {' '.join(full)} (testbed up)",
+                                             rollback, restored, roll_forward)
+        outcome = rollback_drill.run(steps, limit, "drill")
+        rollback_drill.write(path, rollback_drill.record_fields(outcome.record))
+        self.state.running_specs = {n: stack.spec_digest(svc) for n, svc in stack.services(self.instance).items()}
+        self.state.save(self.state_dir)
+        if not outcome.record.rolled_forward:
+            raise TestbedError(f"rollback drill: the roll forward of {', '.join(names)} did not converge "
+                               f"(record {path})")
+        return outcome.record.seconds
 
     def _drain_app_sessions(self, timeout: float = 25) -> None:
         """Before postgres restarts, let the app's pool close its idle sessions (10 s idle

@@ -13,7 +13,7 @@ from nestgate.gate.bundle import verify_bundle
 from selftest.fixture_suite import run_deploy
 from selftest.gaterun import ROOT
 
-FAULT = "unhealthy-health-body"  # /api/media/health answers 200 with status "degraded": INF-04 fails
+FAULT = "unhealthy-health-body"  # /health answers 200 with status "degraded": INF-04 fails
 
 
 def _testbed_cli(testbed, *args: str) -> list[str]:

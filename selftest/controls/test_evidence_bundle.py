@@ -96,7 +96,17 @@ def test_xdist_gives_the_same_evidence_and_verdict(suite):
     [parallel] = set(bundles(suite)) - {serial}
     assert a.returncode == b.returncode == 1
     assert _comparable(serial) == _comparable(parallel)
-    assert "security     NO-GO" in b.stdout
+    # Not only the same: the right verdict, so two runs broken in the same way do not pass. The
+    # fault fails SEC-02 alone; every other test passed and infra is GO.
+    evidence = verify_bundle(parallel)
+    assert {r["nodeid"].rsplit("::", 1)[-1] for r in evidence["controls"] if r["outcome"] != "passed"} == {
+        "test_secrets_deployed[SEC-02]"}
+    assert evidence["verdict"]["security"] == {"verdict": "NO-GO", "passed": 9, "failed": 1, "errors": 0,
+                                               "waived": 0, "not_run": 0, "coverage": "full",
+                                               "reason": "not every control passed"}
+    assert evidence["verdict"]["infra"]["verdict"] == "GO"
+    for proc in (a, b):
+        assert "security     NO-GO  passed 9, failed 1, errors 0" in proc.stdout, proc.stdout[-2000:]
 
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])

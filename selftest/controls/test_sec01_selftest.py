@@ -4,7 +4,7 @@ a report time that cannot be read, an image of the compose file no report scanne
 from the run's waiver file (--waivers) that waive (also the seeded CVE of the reference stack's reports),
 an expired one that does not, an invalid waiver file, the old config key, a configurable severity
 set. The seeded stack faults (scan-critical, scan-report-stale, scan-empty, scan-unscanned-image) are
-in test_sec_faults_selftest.py.
+in the exclusivity matrix (selftest/matrix/).
 """
 
 import datetime as dt

@@ -41,7 +41,7 @@ def test_evidence_shows_what_was_measured(clean_run, testbed):
     assert by["test_external_secrets_deployed[SEC-02]"]["prefixed_count"] == 9
     # Every config-named secret was read and judged (the testbed's are 32 to 64 characters).
     strong = by["test_config_secrets_are_strong[SEC-02]"]
-    assert set(strong["read_from"]) == {"infra.database.password", "infra.redis.password", "security.auth.password"}
+    assert set(strong["read_from"]) == {"infra.database.password", "infra.redis.password", "security.auth.mint.secret"}
     assert min(strong["length"].values()) >= 12
     # SECRETS_DIR says "secret" but names a directory: judged, and rightly no finding.
     assert "SECRETS_DIR" in by["test_declared_credentials_not_in_the_clear[SEC-02]"]["environment"]["app"]
@@ -49,7 +49,8 @@ def test_evidence_shows_what_was_measured(clean_run, testbed):
     assert running["services"] == ["app", "monitor", "nginx", "postgres", "redis"]
     assert "SECRETS_DIR" in running["environment"]["app"]
     steps = by["test_login_logout_flow[SEC-03]"]["steps"]
-    assert steps[-1].startswith("protected after logout: GET /api/auth/session -> 401")
+    assert steps[-1].startswith("protected after logout: GET /api/v1/auth/session -> 401")
+    assert any(s.startswith("logout without the CSRF token: POST /api/v1/auth/logout -> 403") for s in steps)
     app = by["test_running_hardening[SEC-04[app]]"]
     [container] = app["containers"]
     assert {p["uid"] for p in app[container]["processes"]} == {10001}

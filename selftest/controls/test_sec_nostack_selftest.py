@@ -17,7 +17,7 @@ def nostack_run(testbed, tmp_path_factory):
     sec = base["security"]
     # The derived file lives elsewhere: make the testbed's relative paths absolute.
     sec["scan"]["reports"] = [{**r, "path": str(testbed.state_dir / r["path"])} for r in sec["scan"]["reports"]]
-    sec["auth"]["password"] = {"file": str(testbed.state_dir / sec["auth"]["password"]["file"])}
+    sec["auth"]["mint"]["secret"] = {"file": str(testbed.state_dir / sec["auth"]["mint"]["secret"]["file"])}
     config = derive_config(base, tmp_path_factory.mktemp("nostack"), target={
         "stack": "nestgate-nostack", "project_dir": str(testbed.project_dir), "base_url": "http://127.0.0.1:9",
         "call_timeout_s": 3.0})
@@ -46,7 +46,7 @@ def test_every_runtime_check_fails_naming_what_is_missing(nostack_run):
     assert msg["test_external_secrets_deployed[SEC-02]"].startswith(
         "SEC-02: stack nestgate-nostack: has no services")
     assert msg["test_login_logout_flow[SEC-03]"].startswith(
-        "SEC-03: evidence unavailable: GET http://127.0.0.1:9/api/auth/health: unreachable")
+        "SEC-03: evidence unavailable: GET http://127.0.0.1:9/api/v1/health: unreachable")
     assert msg["test_running_hardening[SEC-04[app]]"].startswith(
         "SEC-04: service app: no running container in stack nestgate-nostack")
     assert msg["test_running_hardening_of_other_containers[SEC-04]"].startswith(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import subprocess
-import time
 
 import docker
 import pytest
 
 from nestgate.config import load_config
-from nestgate.testbed import Testbed, frontend, secrets
+from nestgate.testbed import Testbed, frontend
+from nestgate.testbed.faults import build as build_faults
+from nestgate.testbed.faults import network
 from nestgate.testbed.run import client
 
 
@@ -64,12 +67,22 @@ def test_broken_dockerfile(tb: Testbed) -> None:
     build(tb)
 
 
-def test_old_secret_lowers_max_age_below_real_age(tb: Testbed) -> None:
-    youngest = time.time() - max(secrets.created_times(tb.instance))
+def test_critical_test_fails(tb: Testbed) -> None:
+    with tb.fault("critical-test-fails"):
+        result = npm(tb, "run", "test:critical-path")
+        assert result.returncode != 0 and "# fail 1" in result.stdout and "# tests 8" in result.stdout
+        assert re.search(rf"^not ok \d+ - {re.escape(build_faults.FAILING_TEST)}$", result.stdout, re.MULTILINE)
+        assert npm(tb, "run", "typecheck").returncode == 0  # BLD-03 unaffected
+    assert npm(tb, "run", "test:critical-path").returncode == 0
+
+
+def test_old_secret_moves_the_age_clock_ahead_not_the_limit(tb: Testbed) -> None:
+    ahead = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=network.OLD_SECRET_AHEAD_DAYS)
     with tb.fault("old-secret"):
-        max_age_s = load_config(tb.config_path).model.security.secrets.max_age_days * 86400
-        assert 0 < max_age_s < youngest
-    assert load_config(tb.config_path).model.security.secrets.max_age_days == 90
+        policy = load_config(tb.config_path).model.security.secrets
+        assert (policy.max_age_days, policy.ages_as_of) == (90, ahead)
+    policy = load_config(tb.config_path).model.security.secrets
+    assert (policy.max_age_days, policy.ages_as_of) == (90, None)
 
 
 def test_scan_faults_change_only_the_reports(tb: Testbed) -> None:

@@ -23,8 +23,11 @@ from selftest.gaterun import write_config
 # Numbers inside containers, bounded by a validator of their own (tested below by name).
 NESTED_NUMBERS = {"security.isolation.data_ports"}
 # Cross-field rules a lone boundary value would break: keys set alongside it so that only the bound is tried.
-COMPANIONS: dict[str, dict[str, float]] = {
-    "performance.response_timeout_s": {"performance.response_time_limit_s": 1e-4}}
+COMPANIONS: dict[str, dict[str, Any]] = {
+    "performance.response_timeout_s": {"performance.response_time_limit_s": 1e-4},
+    # a mint section needs its secret and claims besides the bound under test
+    "security.auth.mint.ttl_s": {"security.auth.mint.secret": {"env": "JWT_SECRET"},
+                                 "security.auth.mint.claims": {"userId": "1"}}}
 EPSILON = 1e-3  # just inside a strict (gt) bound
 
 
@@ -143,7 +146,7 @@ CASES = [pytest.param(key, kind, bound, id=f"{key}-{kind}-{bound}")
 @pytest.mark.parametrize(("key", "kind", "bound"), CASES)
 def test_a_value_past_the_bound_is_one_line_naming_the_key(tmp_path, key, kind, bound):
     words, offset = OUTSIDE[kind]
-    path = write_config(_document({key: SCALARS[key].annotation(bound + offset)}), tmp_path)
+    path = write_config(_document({key: SCALARS[key].annotation(bound + offset), **COMPANIONS.get(key, {})}), tmp_path)
     with pytest.raises(ConfigError) as err:
         load_config(path)
     assert str(err.value) == f"{path}: {_toml_key(key)}: Input should be {words} {bound}"

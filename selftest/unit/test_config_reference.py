@@ -107,8 +107,8 @@ def test_reference_rows_spell_types_and_defaults_as_toml():
     }
     wrong = {header: row for header, row in expected.items() if row not in blocks.get(header, "")}
     assert not wrong, wrong
-    assert ('Default when absent: `[{ path = "/health", timeout_s = 10.0 }, { path = "/api/auth/health", '
-            'timeout_s = 10.0 }, { path = "/api/media/health", timeout_s = 10.0 }]`'
+    assert ('Default when absent: `[{ path = "/health", timeout_s = 10.0 }, { path = "/api/health", '
+            'timeout_s = 10.0 }, { path = "/api/v1/health", timeout_s = 10.0 }]`'
             ) in blocks["[[infra.health_endpoints]]"]
     assert 'Default when absent: `{ method = "POST", path = "/api/v1/auth/login" }`' in blocks["[security.auth.login]"]
 
@@ -125,11 +125,11 @@ NOT_IN_SHIPPED_FILE = {
     "security.auth.username_field": "username", "security.auth.password_field": "password",
     "security.auth.token_json_path": "data.token", "security.auth.token_cookie": "token",
     "security.auth.cookie_name": "token", "security.auth.csrf_json_path": "data.csrfToken",
-    "security.auth.username": "", "security.auth.password": None,
+    "security.auth.username": "", "security.auth.password": None, "security.auth.mint": None,
     "security.hardening.sensitive_host_paths": ["/", "/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/run",
                                                 "/var/run", "/var/lib/docker", "/usr", "/lib", "/bin", "/sbin",
                                                 "/home"],
-    "security.rotation.new_value": None,
+    "security.rotation.new_value": None, "security.secrets.ages_as_of": None,
     "security.monitoring.base_url": "", "security.monitoring.heartbeat_age_field": "",
     "infra.env.placeholders": DEFAULT_PLACEHOLDERS,
     "watch.history": "reports/watch/history.sqlite", "watch.evidence_dir": "reports/watch",

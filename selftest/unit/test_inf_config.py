@@ -11,7 +11,7 @@ from selftest.gaterun import ROOT
 def test_shipped_infra_section_is_the_schema_default():
     infra = load_config(ROOT / "nestgate.toml").model.infra
     assert infra == Infra()
-    assert [e.path for e in infra.health_endpoints] == ["/health", "/api/auth/health", "/api/media/health"]
+    assert [e.path for e in infra.health_endpoints] == ["/health", "/api/health", "/api/v1/health"]
     assert (infra.database.dbname, infra.database.user, infra.database.password.env) == (
         "medianest", "medianest", "POSTGRES_PASSWORD")
     assert infra.logs.window_min == 60 and infra.errors_per_minute_limit == 10

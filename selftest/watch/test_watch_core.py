@@ -25,6 +25,7 @@ import tomli_w
 
 from nestgate.config import load_config
 from nestgate.gate.bundle import verify_bundle
+from selftest.fixture_suite import hanging_endpoint
 from selftest.gaterun import ROOT
 from selftest.watch.history_read import query
 
@@ -115,39 +116,66 @@ def failed_login(base_url: str, username: str) -> None:
     assert resp.status_code in (400, 401, 403), resp.status_code
 
 
-# -- (a) a short schedule records everything ---------------------------------------------------
-def test_a_short_watch_records_every_signal_and_rounds_with_evidence(watch_config, tmp_path):
+# -- (a) a schedule records everything -------------------------------------------------------
+def test_a_watch_records_every_signal_and_rounds_with_evidence(watch_config, tmp_path):
+    """Watched until the history holds 10 samples and 2 finished rounds (polled to a deadline, not
+    hoped for within a fixed schedule), then stopped; every round that ran to its end is GO."""
     config = watch_config()
     history = tmp_path / "history.sqlite"
-    proc = run(config, "--schedule", "5s:45s", "--sample-every", "2", timeout=400)  # 2+ rounds when slow
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert "Traceback" not in proc.stderr
+    proc = start(config, tmp_path, "--schedule", "20s:1h", "--sample-every", "2")  # idle gaps between rounds
+    try:
+        wait_for("10 samples and 2 finished rounds, none running", lambda: len(
+            {r[1] for r in samples_of(history)}) >= 10 and len(
+            query(history, "SELECT id FROM runs WHERE finished IS NOT NULL")) >= 2 and not query(
+            history, "SELECT id FROM runs WHERE finished IS NULL"), 600, proc)
+        code = stop(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    output = next(iter(sorted(tmp_path.glob("watch-*.log")))).read_text()
+    assert code == 0, output[-3000:]
+    assert "Traceback" not in output
 
     got = {(s, subj) for _, _, s, subj, _, _ in samples_of(history)}
     expected = {(sig, svc) for sig in SERVICE_SIGNALS for svc in SERVICES}
     expected |= {(sig, ep) for sig in ("http.response_s", "http.ok") for ep in ENDPOINTS}
     expected |= {("security.alerts", "monitor")}
     assert expected <= got, f"missing: {sorted(expected - got)}"
-    n_samples = len({ts for _, ts, *_ in samples_of(history)})
-    assert n_samples >= 10, f"only {n_samples} samples in a 45 s watch sampling every 2 s"
+    stamps = sorted({ts for _, ts, *_ in samples_of(history)})
+    assert len(stamps) >= 10 and stamps[0] >= meta(history, "watch_start"), stamps
     up = {subj: v for _, _, s, subj, v, _ in samples_of(history) if s == "service.up"}
     assert up == dict.fromkeys(SERVICES, 1.0), up  # the clean stack: every service up in the last sample
 
-    runs = query(history, "SELECT id, finished, exit_code, verdict FROM runs ORDER BY id")
-    assert len(runs) >= 2, runs
+    runs = query(history, "SELECT id, started, finished, exit_code, verdict FROM runs ORDER BY id")
+    stopped = meta(history, "watch_stopped")
+    assert stopped["reason"] == "SIGTERM"
+    # SIGTERM was sent with no round running; should one have started since, it is aborted, not GO.
+    ended = [r for r in runs if not (r is runs[-1] and r[4].startswith("NO-GO: interrupted: SIGTERM"))]
+    assert len(ended) >= 2, runs
     bundles = sorted((tmp_path / "evidence" / "rounds").glob("*-run*[0-9]"))
     assert len(bundles) == len(runs)
-    for (run_id, finished, exit_code, verdict), bundle in zip(runs, bundles, strict=True):
-        assert finished is not None and verdict, (run_id, verdict)
+    for (run_id, started, finished, exit_code, verdict), bundle in zip(runs, bundles, strict=True):
+        assert finished is not None and started <= finished <= stopped["ts"], (run_id, started, finished)
         evidence = verify_bundle(bundle)  # hashes match the manifest
         records = {r["nodeid"]: r["outcome"] for r in evidence["controls"]}
         results = dict(query(history, "SELECT test_id, outcome FROM results WHERE run_id = ?", (run_id,)))
         assert results == records, f"round {run_id}: history rows differ from its evidence.json"
-        assert {r["control_id"] for r in evidence["controls"]} == set(CONTROLS)
-        assert (verdict == "GO") == (exit_code == 0 and all(o == "passed" for o in records.values())), verdict
+        if (run_id, started, finished, exit_code, verdict) in ended:
+            assert {r["control_id"] for r in evidence["controls"]} == set(CONTROLS)
+            # the clean stack: every round that ran to its end is GO, with every test passed
+            assert verdict == "GO" and exit_code == 0, (run_id, verdict, exit_code)
+            assert records and set(records.values()) == {"passed"}, records
+    lines = [ln for ln in output.splitlines() if ": sample " in ln]
+    assert len(lines) == len(stamps)  # one line per sample
+
+
+def test_a_schedule_that_ends_stops_the_watch_on_its_own(watch_config, tmp_path):
+    proc = run(watch_config(), "--schedule", "2s:4s", "--sample-every", "2", timeout=400)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    history = tmp_path / "history.sqlite"
     assert meta(history, "watch_stopped")["reason"] == "schedule complete"
-    lines = [ln for ln in proc.stdout.splitlines() if ": sample " in ln]
-    assert len(lines) == n_samples  # one line per sample
+    runs = query(history, "SELECT verdict FROM runs ORDER BY id")
+    assert runs and all(v == "GO" for (v,) in runs), runs  # the clean stack
 
 
 # -- (b) SIGTERM mid-run, then a restart -------------------------------------------------------
@@ -288,12 +316,23 @@ def test_a_bad_config_is_one_line_and_exit_2(tmp_path):
 
 
 # -- a round that runs too long -----------------------------------------------------------------
+ROUND_TIMEOUT_S = 5.0
+HUNG_FOR_S = 120.0  # INF-04 waits this long for an answer that never comes: far past the round's timeout
+
+
 def test_a_round_over_its_timeout_is_killed_and_recorded_failed(watch_config, tmp_path):
-    # 0.3 s: less than Python and pytest need to start, so the round is always killed mid-run
-    config = watch_config(watch={"controls": ["INF-06"], "round_timeout_s": 0.3})
-    proc = run(config, "--once", timeout=300)
+    # The round cannot finish in time by construction: its one control, INF-04, asks an endpoint that
+    # accepts and never answers, and waits HUNG_FOR_S for it; the round may take ROUND_TIMEOUT_S.
+    with hanging_endpoint() as url:
+        config = watch_config(watch={"controls": ["INF-04"], "round_timeout_s": ROUND_TIMEOUT_S,
+                                     "endpoint_timeout_s": 1.0},
+                              target={"base_url": url},
+                              infra={"health_endpoints": [{"path": "/health", "timeout_s": HUNG_FOR_S}]})
+        proc = run(config, "--once", timeout=300)
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr
     history = tmp_path / "history.sqlite"
-    [(exit_code, verdict)] = query(history, "SELECT exit_code, verdict FROM runs")
-    assert exit_code == -signal.SIGKILL and verdict.startswith("NO-GO: timed out after 0.3 s (killed)"), verdict
-    assert query(history, "SELECT control, outcome FROM results") == [("INF-06", "error")]
+    [(started, finished, exit_code, verdict)] = query(history, "SELECT started, finished, exit_code, verdict FROM runs")
+    assert exit_code == -signal.SIGKILL, (exit_code, verdict)
+    assert verdict.startswith(f"NO-GO: timed out after {ROUND_TIMEOUT_S:g} s (killed)"), verdict
+    assert ROUND_TIMEOUT_S <= finished - started < HUNG_FOR_S  # killed at its timeout, not after INF-04 gave up
+    assert query(history, "SELECT control, outcome FROM results") == [("INF-04", "error")]

@@ -1,14 +1,27 @@
-"""The seeded faults, by name. Each makes exactly one control of the catalog (nestgate/catalog.py) fail."""
+"""The seeded faults, by name. Each makes exactly one control of the catalog (nestgate/catalog.py) fail,
+or declares (`Fault.also`) the others it breaks by nature."""
 
 from __future__ import annotations
 
 from nestgate.testbed.errors import TestbedError
-from nestgate.testbed.faults import app, build, container, data, drift, network, scan, secrets, stack
+from nestgate.testbed.faults import (
+    app,
+    build,
+    capacity,
+    container,
+    data,
+    database,
+    drift,
+    network,
+    scan,
+    secrets,
+    stack,
+)
 from nestgate.testbed.faults.base import Fault
 
 ALL: dict[str, Fault] = {
     f.name: f
-    for module in (container, network, app, stack, build, data, scan, drift, secrets)
+    for module in (container, network, app, stack, build, data, scan, drift, secrets, database, capacity)
     for f in module.FAULTS
 }
 

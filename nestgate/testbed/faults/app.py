@@ -25,9 +25,9 @@ def env(service: str, key: str, value: Any):
     return patch
 
 
-def _slow_media_health(model: Model, tb: Testbed) -> None:
+def _slow_health(model: Model, tb: Testbed) -> None:
     delay_s = tb.health_timeout_s() + SLOW_HEALTH_EXTRA_S
-    model.svc("app")["environment"]["MEDIA_HEALTH_SCAN_DELAY_MS"] = int(delay_s * 1000)
+    model.svc("app")["environment"]["HEALTH_DELAY_MS"] = int(delay_s * 1000)
 
 
 def _late_healthy(model: Model, tb: Testbed) -> None:
@@ -52,23 +52,31 @@ def _drop_exited_app_containers(tb: Testbed) -> None:
 
 FAULTS = [
     Fault("auth-logout-keeps-token", "SEC-03", "logout answers 200 but the token stays valid",
-          "compose: app AUTH_REVOKE_ON_LOGOUT=false; logout neither revokes the session row nor "
-          "deletes the Redis entry.", compose=env("app", "AUTH_REVOKE_ON_LOGOUT", "false")),
-    Fault("auth-any-password", "SEC-03", "login accepts any password for existing users",
-          "compose: app AUTH_DEV_PASSWORD_BYPASS=true; a wrong password for an existing user gets "
-          "200 and a token (unknown users still get 401).",
-          compose=env("app", "AUTH_DEV_PASSWORD_BYPASS", "true")),
-    Fault("slow-health", "INF-04", "/api/media/health slower than the endpoint timeout",
-          "compose: app MEDIA_HEALTH_SCAN_DELAY_MS = (target call timeout + 5 s); /health (the "
-          "Docker healthcheck), /api/health and /api/auth/health stay fast.",
-          compose=_slow_media_health),
+          "compose: app AUTH_REVOKE_ON_LOGOUT=false; logout (with its CSRF token) answers 200 but "
+          "records no revoked session, so the same JWT keeps opening /api/v1/auth/session.",
+          compose=env("app", "AUTH_REVOKE_ON_LOGOUT", "false")),
+    Fault("auth-forged-token-accepted", "SEC-03", "the app reads JWT claims without checking the signature",
+          "compose: app AUTH_JWT_VERIFY_SIGNATURE=false (decode instead of verify): a token with the "
+          "test user's claims signed with any other key, or unsigned (alg none), opens "
+          "/api/v1/auth/session. Expiry and revocation are still checked.",
+          compose=env("app", "AUTH_JWT_VERIFY_SIGNATURE", "false")),
+    Fault("auth-logout-skips-csrf", "SEC-03", "logout is accepted without the CSRF token",
+          "compose: app AUTH_LOGOUT_CSRF=false: POST /api/v1/auth/logout with the session but no "
+          "csrf-token cookie or x-csrf-token header answers 200 (and ends the session) instead of 403.",
+          compose=env("app", "AUTH_LOGOUT_CSRF", "false")),
+    Fault("slow-health", "INF-04", "/health slower than the endpoint timeout",
+          "compose: app HEALTH_DELAY_MS = (target call timeout + 5 s) on /health, which only INF-04 "
+          "requests; /health/live (the Docker healthcheck), /health/ready (INF-03, PRF-03), /api/health "
+          "(PRF-05) and /api/v1/health (SEC-03) stay fast.",
+          compose=_slow_health),
     Fault("slow-api", "PRF-05", "/api/health takes 2.5 s",
-          "compose: app API_HEALTH_DELAY_MS=2500; the health endpoints nestgate's INF-04 probes "
-          "(/health, /api/auth/health, /api/media/health) stay fast.",
+          "compose: app API_HEALTH_DELAY_MS=2500: over PRF-05's 2 s limit, well inside INF-04's 10 s "
+          "timeout for the same endpoint (INF-04 has no latency limit below its timeout).",
           compose=env("app", "API_HEALTH_DELAY_MS", 2500)),
-    Fault("unhealthy-health-body", "INF-04", "/api/media/health answers 200 with status degraded",
-          "compose: app MEDIA_INDEX_STATE=stale; HTTP 200, body status \"degraded\" (media_index "
-          "stale). The Docker healthcheck (/health, status code only) stays healthy.",
+    Fault("unhealthy-health-body", "INF-04", "/health answers 200 with status degraded",
+          "compose: app MEDIA_INDEX_STATE=stale; /health answers HTTP 200, body status \"degraded\" "
+          "(media_index stale). Only INF-04 reads /health; the Docker healthcheck (/health/live) stays "
+          "healthy.",
           compose=env("app", "MEDIA_INDEX_STATE", "stale")),
     Fault("error-burst", "INF-07", "app logs 1200 ERROR lines, then 20 per minute",
           "compose: app PLEX_SYNC_ERROR_BURST=1200: at start 1200 `ERROR plex-sync ...` lines, then "

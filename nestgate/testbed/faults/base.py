@@ -1,5 +1,7 @@
 """What a seeded fault is: a patch of the compose model, source tree or target config, plus
-engine-side steps where a patch alone cannot express it. Each breaks exactly one control."""
+engine-side steps where a patch alone cannot express it. Each breaks exactly one control, or
+declares (`also`) the other control it breaks by nature and why; the exclusivity matrix in
+selftest/matrix/ holds every fault to exactly that set across all four gates."""
 
 from __future__ import annotations
 
@@ -31,6 +33,13 @@ class Fault:
     expect_pending: dict[str, int] = field(default_factory=dict)
     # Built services whose rollback target (PreviousSpec) this fault removes on purpose.
     no_rollback: tuple[str, ...] = ()
+    # Other controls this fault breaks by nature: control ID -> why it cannot be avoided.
+    also: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def controls(self) -> frozenset[str]:
+        """Every control this fault is declared to make fail."""
+        return frozenset({self.control, *self.also})
 
     def describe(self) -> str:
         return f"{self.name:<24} {self.control:<7} {self.summary}"

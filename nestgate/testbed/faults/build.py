@@ -17,6 +17,14 @@ if TYPE_CHECKING:
 TYPE_ERROR_FILE = "backend/src/release-notes.ts"
 BROKEN_COPY = "COPY app/requirements.lock /srv/app/requirements.lock\n"
 SHARED_LINK = "backend/node_modules/@medianest/shared"
+CRITICAL_TEST_FILE = "backend/tests/critical-path/auth-flow.test.mjs"
+FAILING_TEST = "the password policy accepts a long passphrase"
+# A test written ahead of the code: the shared policy still wants three character classes.
+FAILING_TEST_SOURCE = f"""
+test("{FAILING_TEST}", () => {{
+  assert.equal(passwordMeetsPolicy("correct horse battery staple"), true);
+}});
+"""
 # A service renamed in one place only: Compose refuses a depends_on on a service that does not exist.
 COMPOSE_REJECTED = "    depends_on: [database]\n"
 # Compose's long depends_on syntax: Compose accepts it, the docker CLI's v3 loader (stack deploy) does not.
@@ -33,6 +41,12 @@ def _drop_script(tb: Testbed) -> None:
     data = json.loads(path.read_text())
     data["scripts"].pop("test:critical-path", None)
     path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def _add_failing_test(tb: Testbed) -> None:
+    path = tb.project_dir / CRITICAL_TEST_FILE
+    if FAILING_TEST not in path.read_text():
+        path.write_text(path.read_text() + FAILING_TEST_SOURCE)
 
 
 def _break_dockerfile(tb: Testbed) -> None:
@@ -83,6 +97,12 @@ FAULTS = [
     Fault("missing-npm-script", "BLD-04", "the root package.json lacks test:critical-path",
           "source tree: the `test:critical-path` script is removed from the root package.json.",
           tree_apply=_drop_script, tree_remove=lambda tb: tb.restore_tree_file("package.json")),
+    Fault("critical-test-fails", "BLD-04", "a critical-path test fails (the npm script is defined)",
+          f"source tree: {CRITICAL_TEST_FILE} gains the test {FAILING_TEST!r}, asserting that a "
+          "four-word lowercase passphrase meets the password policy; the shared policy wants three "
+          "character classes, so `npm run test:critical-path` runs 8 tests, 1 fails, and exits 1. "
+          "Test files are not type-checked nor in any image, so only BLD-04 sees it.",
+          tree_apply=_add_failing_test, tree_remove=lambda tb: tb.restore_tree_file(CRITICAL_TEST_FILE)),
     Fault("broken-dockerfile", "BLD-01", "the app Dockerfile COPYs a file that does not exist",
           f"source tree: `{BROKEN_COPY.strip()}` before the app COPY; `docker build` fails. The "
           "running stack keeps its image (built from the pristine tree).",

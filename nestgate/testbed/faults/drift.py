@@ -1,4 +1,5 @@
-"""SEC-04 drift: the running service no longer matches its compose declaration."""
+"""SEC-04 drift: the running service no longer matches its compose declaration (an operator's
+`docker service update`; the compose file stays clean, so only SEC-04's running side sees it)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,29 @@ def _writable_redis(tb: Testbed) -> None:
     stack.wait_converged(tb.instance)
 
 
+def _hot_fix_app(*flags: str):
+    """A hot fix of the built app. Like every change of a built service in the testbed it goes out
+    as release 1 then release 2, so swarm's PreviousSpec keeps an older image to roll back to
+    (INF-08); one update would leave the current image there."""
+    def hook(tb: Testbed) -> None:
+        service, current = f"{tb.instance}_app", tb.state.images["app"]
+        for image, extra in ((current.removesuffix("-r2") + "-r1", list(flags)), (current, [])):
+            run([docker_cli(), "service", "update", "--detach=true", "--no-resolve-image", *extra, "--image", image,
+                 service],
+                timeout=stack.DEPLOY_TIMEOUT_S)
+            stack.wait_converged(tb.instance)
+    return hook
+
+
+def _forget_app_spec(tb: Testbed) -> None:
+    # The recorded running spec is the drifted one: without it the next deploy sees the app as
+    # changed and puts the declared spec back, as release 1 then release 2.
+    tb.state.running_specs.pop("app", None)
+
+
+SOCKET_MOUNT = "type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock,readonly"
+
+
 def _redeploy(tb: Testbed) -> None:
     # The compose file did not change, so nothing else redeploys: put the declared spec back.
     stack.deploy(tb.instance, tb.compose_path)
@@ -30,4 +54,14 @@ FAULTS = [
           "after the deploy, `docker service update --read-only=false <instance>_redis`; the compose file "
           "still declares read_only: true, so declared and running disagree. Removal redeploys the stack.",
           post_apply=_writable_redis, post_remove=_redeploy),
+    Fault("runtime-cap-added", "SEC-04", "the running app has CAP_SYS_ADMIN, the compose file adds none",
+          "after the deploy, `docker service update --cap-add CAP_SYS_ADMIN <instance>_app` (as release 1, "
+          "then release 2); the compose file declares no cap_add, so the declared side passes and the "
+          "running side fails. Removal redeploys the declared app.",
+          post_apply=_hot_fix_app("--cap-add", "CAP_SYS_ADMIN"), pre_remove=_forget_app_spec),
+    Fault("runtime-socket-mount", "SEC-04", "the running app mounts the docker socket, the compose file does not",
+          f"after the deploy, `docker service update --mount-add {SOCKET_MOUNT} <instance>_app` (as "
+          "release 1, then release 2); the compose file mounts nothing of the host, so the declared side "
+          "passes and the running side fails. Removal redeploys the declared app.",
+          post_apply=_hot_fix_app("--mount-add", SOCKET_MOUNT), pre_remove=_forget_app_spec),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -73,14 +74,15 @@ def _recreate_versioned(tb: Testbed) -> None:
         secrets.create(tb.instance, name, secrets.read_value(tb.state_dir, ROTATED))
 
 
+# Over the shipped max_age_days (90) by more than the testbed's secrets can age in between.
+OLD_SECRET_AHEAD_DAYS = 100
+
+
 def _old_secret_config(config: dict[str, Any], tb: Testbed) -> None:
-    # Swarm secrets cannot be backdated: lower the allowed age below the real one instead.
-    data = tb.state.fault_data.setdefault("old-secret", {})
-    if "max_age_days" not in data:
-        ages = [time.time() - created for created in secrets.created_times(tb.instance)]
-        youngest = max(min(ages), 2.0) if ages else 2.0
-        data["max_age_days"] = round(youngest / 2 / 86400, 9)
-    config["security"]["secrets"]["max_age_days"] = data["max_age_days"]
+    # Swarm stamps a secret's CreatedAt with the manager's clock, so none can be created old: the
+    # check's clock moves instead, honestly, to a deploy day ahead (max_age_days stays as shipped).
+    day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=OLD_SECRET_AHEAD_DAYS)
+    config["security"]["secrets"]["ages_as_of"] = day.isoformat()
 
 
 FAULTS = [
@@ -105,8 +107,9 @@ FAULTS = [
           compose=_unversioned, pre_apply=_create_unversioned,
           post_apply=lambda tb: secrets.remove(secret_name(tb.instance, ROTATED)),
           pre_remove=_recreate_versioned, post_remove=lambda tb: secrets.remove(unversioned_name(tb))),
-    Fault("old-secret", "SEC-06", "secrets older than the allowed age (config)",
-          "Swarm secrets cannot be backdated, so the generated target config's "
-          "security.secrets.max_age_days is set to half the youngest secret's real age at apply "
-          "time. Nothing in Docker changes.", config=_old_secret_config),
+    Fault("old-secret", "SEC-06", f"secrets over 90 days old on a deploy day {OLD_SECRET_AHEAD_DAYS} days ahead",
+          "Swarm stamps CreatedAt with the manager's clock (no secret can be created old), so the check's "
+          f"clock moves: target config security.secrets.ages_as_of = today + {OLD_SECRET_AHEAD_DAYS} days, "
+          "max_age_days stays 90. Every secret of the stack is then ~100 days old; nothing in Docker changes.",
+          config=_old_secret_config),
 ]

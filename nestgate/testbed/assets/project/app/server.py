@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from medianest_app import auth
 from medianest_app.settings import SETTINGS
-from medianest_app.store import POOL, PoolTimeout, check_cache, check_database, query, timed_check
+from medianest_app.store import POOL, PoolTimeout, check_cache, check_database, query
 
 STARTED = time.time()
 COUNTS = {"requests": 0}
@@ -26,13 +26,6 @@ def log(line: str) -> None:
     sys.stdout.flush()
 
 
-def health_body(service: str, checks: dict) -> tuple[int, dict]:
-    ok = all(c["status"] == "ok" for c in checks.values())
-    body = {"status": "healthy" if ok else "degraded", "service": service, "timestamp": now_iso(),
-            "uptime_s": round(time.time() - STARTED, 1), "checks": checks}
-    return (200 if ok else 503), body
-
-
 class Handler(BaseHTTPRequestHandler):
     server_version = "medianest-app"
     protocol_version = "HTTP/1.1"
@@ -46,20 +39,25 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
-            self.send_header(k, v)
+            for one in v if isinstance(v, list) else [v]:  # a list: the header repeated (Set-Cookie)
+                self.send_header(k, one)
         self.end_headers()
         self.wfile.write(data)
         self._status = code
 
+    def cookie(self, wanted: str) -> str | None:
+        for part in self.headers.get("Cookie", "").split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == wanted and value:
+                return value
+        return None
+
     def token(self) -> str | None:
+        # MediaNest's extractToken: Authorization: Bearer first, then the cookie.
         header = self.headers.get("Authorization", "")
         if header.lower().startswith("bearer "):
             return header[7:].strip()
-        for part in self.headers.get("Cookie", "").split(";"):
-            name, _, value = part.strip().partition("=")
-            if name == "token" and value:
-                return value
-        return None
+        return self.cookie("token")
 
     def read_json(self) -> dict:
         length = int(self.headers.get("Content-Length") or 0)
@@ -99,13 +97,26 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def get_health(h: Handler) -> None:
-    code, body = health_body("medianest-app", {"database": check_database(), "cache": check_cache()})
-    h.send_json(code, body)
+    # MediaNest's server.ts /health: always {status: ok, timestamp}, no dependency checks.
+    if SETTINGS.health_delay_ms:
+        time.sleep(SETTINGS.health_delay_ms / 1000)
+    body = {"status": "ok", "timestamp": now_iso()}
+    if SETTINGS.media_index_state != "ready":
+        # The seeded fault: the media index reports itself stale; status degraded, yet HTTP 200.
+        body.update(status="degraded", media_index=SETTINGS.media_index_state)
+    h.send_json(200, body)
+
+
+# Seeded fault knob (app-db-report-down): MediaNest's ready handler reports the database client
+# registered at startup (app.get('prisma')); `false` = none registered, so it reports the database
+# down while the database and every query of the app are fine.
+READY_DB_CLIENT = os.environ.get("READY_DB_CLIENT_REGISTERED", "true").strip().lower() in ("1", "true", "yes", "on")
 
 
 def get_ready(h: Handler) -> None:
     # MediaNest's /health/ready shape: checks as a list of named components.
-    checks = {"database": check_database(), "cache": check_cache()}
+    database = check_database() if READY_DB_CLIENT else {"status": "down", "reason": "client not registered"}
+    checks = {"database": database, "cache": check_cache()}
     ok = all(c["status"] == "ok" for c in checks.values())
     h.send_json(200 if ok else 503, {"status": "ready" if ok else "not_ready",
                                      "checks": [{"name": k, **v} for k, v in checks.items()]})
@@ -116,35 +127,19 @@ def get_live(h: Handler) -> None:
 
 
 def get_api_health(h: Handler) -> None:
+    # MediaNest's routes/health.ts: no database query (the pool figures are the app's own counters).
     if SETTINGS.api_health_delay_ms:
         time.sleep(SETTINGS.api_health_delay_ms / 1000)
-    code, body = health_body("backend", {"database": check_database(), "cache": check_cache()})
-    body["version"] = os.environ.get("APP_RELEASE", "unknown")
-    body["database_pool"] = POOL.stats()
-    h.send_json(code, body)
+    h.send_json(200, {"status": "healthy", "service": "backend", "timestamp": now_iso(),
+                      "version": os.environ.get("APP_RELEASE", "unknown"),
+                      "uptime_s": round(time.time() - STARTED, 1), "database_pool": POOL.stats()})
 
 
-def get_auth_health(h: Handler) -> None:
-    def users() -> None:
-        query("SELECT count(*) FROM users")
-
-    code, body = health_body("auth", {"users": timed_check(users), "sessions": check_cache()})
-    h.send_json(code, body)
-
-
-def get_media_health(h: Handler) -> None:
-    if SETTINGS.media_scan_delay_ms:
-        time.sleep(SETTINGS.media_scan_delay_ms / 1000)
-
-    def media() -> None:
-        query("SELECT count(*) FROM media_requests")
-
-    code, body = health_body("media", {"media_requests": timed_check(media), "cache": check_cache()})
-    if code == 200 and SETTINGS.media_index_state != "ready":
-        # The media index reports itself stale: status degraded, yet HTTP 200.
-        body["status"] = "degraded"
-        body["checks"]["media_index"] = {"status": SETTINGS.media_index_state}
-    h.send_json(code, body)
+def get_v1_health(h: Handler) -> None:
+    # MediaNest's health.controller.ts: always 200, never checks the database.
+    h.send_json(200, {"status": "ok", "service": "medianest-api", "timestamp": now_iso(),
+                      "version": os.environ.get("APP_RELEASE", "unknown"),
+                      "uptime_s": round(time.time() - STARTED, 1)})
 
 
 def post_login(h: Handler) -> None:
@@ -163,6 +158,13 @@ def post_login(h: Handler) -> None:
     h.send_json(200, {"success": True, "data": result}, {"Set-Cookie": cookie})
 
 
+def get_csrf_token(h: Handler) -> None:
+    # MediaNest's double-submit token: in the body and a cookie the page can read (not HttpOnly).
+    value = auth.csrf_token()
+    h.send_json(200, {"success": True, "data": {"csrfToken": value}},
+                {"Set-Cookie": f"csrf-token={value}; SameSite=Strict; Path=/; Max-Age=3600"})
+
+
 def require_user(h: Handler) -> dict | None:
     user = auth.user_for(h.token())
     if user is None:
@@ -173,9 +175,13 @@ def require_user(h: Handler) -> dict | None:
 def post_logout(h: Handler) -> None:
     if require_user(h) is None:
         return
+    if not auth.csrf_ok(h.cookie("csrf-token"), h.headers.get("x-csrf-token")):
+        h.send_json(403, {"success": False, "error": {"code": "CSRF_TOKEN_INVALID",
+                                                      "message": "CSRF token missing or mismatched"}})
+        return
     auth.logout(h.token() or "")
     h.send_json(200, {"success": True, "message": "Logged out successfully"},
-                {"Set-Cookie": "token=; HttpOnly; Path=/; Max-Age=0"})
+                {"Set-Cookie": ["token=; HttpOnly; Path=/; Max-Age=0", "rememberToken=; HttpOnly; Path=/; Max-Age=0"]})
 
 
 def get_session(h: Handler) -> None:
@@ -205,11 +211,13 @@ ROUTES = {
     ("GET", "/health/ready"): get_ready,
     ("GET", "/health/live"): get_live,
     ("GET", "/api/health"): get_api_health,
-    ("GET", "/api/auth/health"): get_auth_health,
-    ("GET", "/api/media/health"): get_media_health,
+    ("GET", "/api/v1/health"): get_v1_health,
+    # MediaNest has no /api/auth/health or /api/media/health: they answer the /api/* 404.
+    # The testbed's password login (MediaNest mounts none): failed logins for the monitor and the watch.
     ("POST", "/api/auth/login"): post_login,
-    ("POST", "/api/auth/logout"): post_logout,
-    ("GET", "/api/auth/session"): get_session,
+    ("GET", "/api/v1/csrf/token"): get_csrf_token,
+    ("POST", "/api/v1/auth/logout"): post_logout,
+    ("GET", "/api/v1/auth/session"): get_session,
     ("GET", "/api/media"): get_media,
     ("GET", "/internal/stats"): get_internal_stats,
 }

@@ -29,9 +29,12 @@ class Settings:
     node_env: str = os.environ.get("NODE_ENV", "development")
     # Behaviour knobs (the testbed's seeded faults flip these; defaults are the correct behaviour).
     revoke_on_logout: bool = _flag("AUTH_REVOKE_ON_LOGOUT", True)
-    dev_password_bypass: bool = _flag("AUTH_DEV_PASSWORD_BYPASS", False)
+    # false: the JWT's claims are read without checking its signature (decode instead of verify).
+    jwt_verify_signature: bool = _flag("AUTH_JWT_VERIFY_SIGNATURE", True)
+    # false: logout skips the double-submit CSRF check.
+    logout_checks_csrf: bool = _flag("AUTH_LOGOUT_CSRF", True)
     api_health_delay_ms: int = _int("API_HEALTH_DELAY_MS", 0)
-    media_scan_delay_ms: int = _int("MEDIA_HEALTH_SCAN_DELAY_MS", 0)
+    health_delay_ms: int = _int("HEALTH_DELAY_MS", 0)
     media_index_state: str = os.environ.get("MEDIA_INDEX_STATE", "ready")
     plex_sync_errors: int = _int("PLEX_SYNC_ERROR_BURST", 0)
 

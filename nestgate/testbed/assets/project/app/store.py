@@ -1,5 +1,6 @@
 """PostgreSQL connection pool (bounded by DB_POOL_MAX) and the Redis client."""
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -9,6 +10,10 @@ import psycopg2
 import redis
 
 from medianest_app.settings import SETTINGS
+
+# Seeded fault knob (pool-leaks-connections): `false` = a checkout never takes an idle connection,
+# so DB_POOL_MAX bounds the connections in use, not those open; returned ones pile up until reaped.
+REUSE_IDLE = os.environ.get("DB_POOL_REUSE_IDLE", "true").strip().lower() in ("1", "true", "yes", "on")
 
 
 class PoolTimeout(Exception):
@@ -64,7 +69,7 @@ class Pool:
         conn = None
         try:
             with self._lock:
-                conn = self._idle.pop()[1] if self._idle else None
+                conn = self._idle.pop()[1] if self._idle and REUSE_IDLE else None
                 self.in_use += 1
             if conn is None or conn.closed:
                 conn = self._connect()

@@ -31,6 +31,7 @@ PENDING: "queue.Queue[dict]" = queue.Queue()
 LOCK = threading.Lock()
 STARTED = time.time()
 _ballast: list[bytearray] = []
+WARM_BEFORE_SERVING_MAX = 256 << 20  # a cache up to this size is filled before the server starts
 
 
 def now_iso(ts: float | None = None) -> str:
@@ -190,7 +191,12 @@ def main() -> None:
         log(f"monitor warming up seconds={STARTUP_DELAY_S:.0f}")
         time.sleep(STARTUP_DELAY_S)
     if BALLAST_PERCENT:
-        fill_cache(BALLAST_PERCENT)
+        if (memory_limit_bytes() or 0) * BALLAST_PERCENT / 100 <= WARM_BEFORE_SERVING_MAX:
+            fill_cache(BALLAST_PERCENT)  # full before the first healthcheck passes
+        else:
+            # Warmed behind the server: touching GiBs of pages under a 0.25 CPU limit takes ~30 s,
+            # which must not delay the healthcheck (BLD-05). Faults wait for the `cache filled` line.
+            threading.Thread(target=fill_cache, args=(BALLAST_PERCENT,), daemon=True).start()
     if WORKER_ENABLED:
         threading.Thread(target=worker, daemon=True).start()
     Server(("0.0.0.0", PORT), Handler).serve_forever()
