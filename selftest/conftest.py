@@ -66,13 +66,21 @@ def testbed():
 MATRIX_DIR = "selftest/matrix/"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Two xdist groups (`scripts/selftest` runs `-n 2 --dist loadgroup`): the exclusivity matrix on
-    its own stack instance, and everything else in collection order on the shared one."""
-    for item in items:
-        group = "matrix" if item.nodeid.startswith(MATRIX_DIR) else "main"
-        item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """Two work units (`scripts/selftest` runs `-n 2 --dist loadscope`): the exclusivity matrix on
+    its own stack instance, and everything else, in collection order, on the shared one.
+
+    A scheduler of our own rather than xdist_group marks: xdist 3.8's loadgroup renames
+    `item._nodeid`, which pytest 9 no longer reads, so the marks group nothing here."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class MatrixBesideTheRest(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "matrix" if nodeid.startswith(MATRIX_DIR) else "main"
+
+    return MatrixBesideTheRest(config, log)
 
 
 SESSION_STARTED: list[float] = []

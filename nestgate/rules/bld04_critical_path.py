@@ -44,9 +44,10 @@ def critical_path_findings(argv: list[str], result: CommandResult, summary: Runn
     counts = f"{summary.failed} of {summary.tests} test(s) failed" if summary.known else "no test summary printed"
     failing = f": {'; '.join(summary.failing[:QUOTED_FAILING])}" if summary.failing else ""
     if not result.ok:
+        # The runner's last line only helps when no failing test is named (a TAP timing comment otherwise).
+        last = "" if summary.failing else f" (last line: {result.last_error_line()})"
         return [Finding(subject, "exit_status", result.returncode, 0,
-                        says=f"exited {result.returncode}, {counts}{failing} "
-                             f"(last line: {result.last_error_line()})")]
+                        says=f"exited {result.returncode}, {counts}{failing}{last}")]
     if summary.failed:
         return [Finding(subject, "failed_tests", summary.failed, 0, says=f"exited 0 but reports {counts}{failing}")]
     if summary.tests == 0:

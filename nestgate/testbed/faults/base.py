@@ -42,4 +42,5 @@ class Fault:
         return frozenset({self.control, *self.also})
 
     def describe(self) -> str:
-        return f"{self.name:<24} {self.control:<7} {self.summary}"
+        controls = "+".join([self.control, *self.also])
+        return f"{self.name:<28} {controls:<7} {self.summary}"
