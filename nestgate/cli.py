@@ -4,19 +4,36 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from nestgate.catalog import CONTROLS
 from nestgate.errors import NestgateError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TARGET_CONFIG_HELP = ("target config TOML (default: $NESTGATE_CONFIG, else nestgate.toml in the project "
+                      "directory)")
+
+
+def package_version() -> str:
+    try:
+        return version("nestgate")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _controls(args: argparse.Namespace) -> int:
-    from nestgate.gate.controls_table import implemented, markdown
+    from nestgate.gate.controls_table import as_json, implemented, markdown, status
 
     config = Path(args.target_config) if args.target_config else None
-    print(markdown(implemented(PROJECT_ROOT, config), PROJECT_ROOT))
-    return 0
+    found = implemented(PROJECT_ROOT, config)
+    print(as_json(found, PROJECT_ROOT) if args.json else markdown(found, PROJECT_ROOT))
+    # fail closed: a catalog control without its test or rules module is a gate that cannot be GO
+    incomplete = [cid for cid in CONTROLS if status(found.get(cid)) != "implemented"]
+    if incomplete:
+        print(f"nestgate: {len(incomplete)} control(s) not fully implemented: {', '.join(incomplete)}",
+              file=sys.stderr)
+    return 1 if incomplete else 0
 
 
 def _config_reference(args: argparse.Namespace) -> int:
@@ -53,7 +70,7 @@ def _watch(args: argparse.Namespace) -> int:
 def _kpi(args: argparse.Namespace) -> int:
     from nestgate.watch.kpi_cmd import run
 
-    return run(args.target_config, args.history, args.since, args.out, PROJECT_ROOT, args.reports)
+    return run(args.target_config, args.history, args.since, args.out, PROJECT_ROOT, args.reports, as_json=args.json)
 
 
 def _incident(args: argparse.Namespace) -> int:
@@ -68,71 +85,90 @@ def _verify(args: argparse.Namespace) -> int:
     return run(args.dir, args.allowed_signers, args.identity)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="nestgate", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="nestgate", description=__doc__)
+    p.add_argument("-V", "--version", action="version", version=f"nestgate {package_version()}",
+                   help="print nestgate's version and exit")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("controls", help="print the control table: per ID its gate, checklist line, pass condition, "
+    c = sub.add_parser("controls", help="print the control table: per ID its gate, checklist line, pass condition, "
                        "test file, rules module and tests")
-    p.add_argument("--target-config", default=None)
-    p.set_defaults(func=_controls)
+    c.add_argument("--target-config", default=None, metavar="PATH",
+                   help=TARGET_CONFIG_HELP + "; it decides the subjects, so the test cases listed")
+    c.add_argument("--json", action="store_true",
+                   help="one JSON object per control (id, gate, checklist line, pass condition, sides, test node "
+                   "IDs, status) instead of the Markdown table")
+    c.set_defaults(func=_controls)
 
-    p = sub.add_parser("config-reference", help="print the target config reference (every key, type, default, "
+    c = sub.add_parser("config-reference", help="print the target config reference (every key, type, default, "
                        "meaning) as Markdown")
-    p.set_defaults(func=_config_reference)
+    c.set_defaults(func=_config_reference)
 
-    p = sub.add_parser("testbed", help="the reference stack: up | down | status | faults | fault", add_help=False)
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=_testbed)
+    sub.add_parser("testbed", help="the reference stack: up | down | status | faults | fault "
+                   "(nestgate testbed --help)", add_help=False)
 
-    p = sub.add_parser("demo", help="bring up the reference stack and run the gates against it")
-    p.add_argument("--gate", action="append", choices=["security", "build", "performance", "infra"])
-    p.set_defaults(func=_demo)
+    c = sub.add_parser("demo", help="bring up the reference stack and run the gates against it")
+    c.add_argument("--gate", action="append", choices=["security", "build", "performance", "infra"],
+                   help="run only this gate (repeatable; default: every gate)")
+    c.set_defaults(func=_demo)
 
-    p = sub.add_parser("deploy", add_help=False,
-                       help="run gates; deploy only if they fully pass; post-deploy gate; rollback")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=_deploy)
+    sub.add_parser("deploy", add_help=False, help="run gates; deploy only if they fully pass; post-deploy gate; "
+                   "rollback (nestgate deploy --help)")
+    sub.add_parser("watch", add_help=False, help="post-deploy watch: samples, controls rounds on a schedule, "
+                   "history (nestgate watch --help)")
 
-    p = sub.add_parser("watch", add_help=False,
-                       help="post-deploy watch: samples, controls rounds on a schedule, history (nestgate kpi)")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=_watch)
+    c = sub.add_parser("kpi", help="KPIs from the watch history: table, HTML page with plots; exit 1 if any not met")
+    c.add_argument("--target-config", default=None, metavar="PATH",
+                   help=TARGET_CONFIG_HELP + "; its [watch] section names the history and the KPI targets")
+    c.add_argument("--history", default=None, metavar="PATH", help="history file (default: watch.history of the "
+                   "config)")
+    c.add_argument("--since", default=None, metavar="WHEN", help="duration back from now (24h, 90m) or ISO time "
+                   "(default: all history)")
+    c.add_argument("--out", default=None, metavar="PATH", help="HTML page (default: "
+                   "<watch.evidence_dir>/kpi-<time>.html)")
+    c.add_argument("--reports", type=Path, default=None, metavar="DIR",
+                   help="where nestgate deploy's rollback drills are (default: reports/)")
+    c.add_argument("--json", action="store_true",
+                   help="print the KPI data the page is built from as JSON instead of the table (the page is "
+                   "still written)")
+    c.set_defaults(func=_kpi)
 
-    p = sub.add_parser("kpi", help="KPIs from the watch history: table, HTML page with plots; exit 1 if any not met")
-    p.add_argument("--target-config", default=None)
-    p.add_argument("--history", default=None, help="history file (default: watch.history of the config)")
-    p.add_argument("--since", default=None, help="duration back from now (24h) or ISO time (default: all history)")
-    p.add_argument("--out", default=None, help="HTML page (default: <watch.evidence_dir>/kpi-<time>.html)")
-    p.add_argument("--reports", type=Path, default=None, help="where nestgate deploy's rollback drills are")
-    p.set_defaults(func=_kpi)
-
-    p = sub.add_parser("incident", help="incident evidence: `collect` logs, inspect, last gate results (read only)")
-    collect = p.add_subparsers(dest="action", required=True).add_parser(
+    c = sub.add_parser("incident", help="incident evidence: `collect` logs, inspect, last gate results (read only)")
+    collect = c.add_subparsers(dest="action", required=True, metavar="ACTION").add_parser(
         "collect", help="logs since a time, inspect of every container, last gate results, hashed; changes nothing")
-    collect.add_argument("--since", default="1h", help="duration back from now (10m) or ISO time (default: 1h)")
-    collect.add_argument("--out", default=None, help="bundle directory (default: <watch.evidence_dir>/incident-<time>)")
-    collect.add_argument("--target-config", default=None)
-    collect.add_argument("--reports", type=Path, default=None, help="gate report bundles (default: reports/)")
+    collect.add_argument("--since", default="1h", metavar="WHEN",
+                         help="duration back from now (10m, 2h) or ISO time (default: 1h)")
+    collect.add_argument("--out", default=None, metavar="DIR",
+                         help="bundle directory (default: <watch.evidence_dir>/incident-<time>)")
+    collect.add_argument("--target-config", default=None, metavar="PATH", help=TARGET_CONFIG_HELP)
+    collect.add_argument("--reports", type=Path, default=None, metavar="DIR",
+                         help="gate report bundles (default: reports/)")
     collect.set_defaults(func=_incident)
 
-    p = sub.add_parser("verify", help="check an evidence bundle (gate, deploy, incident, watch) against its SHA256SUMS "
+    c = sub.add_parser("verify", help="check an evidence bundle (gate, deploy, incident, watch) against its SHA256SUMS "
                        "and manifest, and its signature; exit 1 naming each changed, missing or extra file")
-    p.add_argument("dir", type=Path, metavar="DIR", help="the bundle folder")
-    p.add_argument("--allowed-signers", type=Path, metavar="FILE",
+    c.add_argument("dir", type=Path, metavar="DIR", help="the bundle folder")
+    c.add_argument("--allowed-signers", type=Path, metavar="FILE",
                    help="OpenSSH allowed-signers file: SHA256SUMS.sig must be a good signature by a key in it")
-    p.add_argument("--identity", metavar="NAME", help="the principal that must have signed (default: the one "
+    c.add_argument("--identity", metavar="NAME", help="the principal that must have signed (default: the one "
                    "FILE lists for the signing key)")
-    p.set_defaults(func=_verify)
+    c.set_defaults(func=_verify)
+    return p
 
+
+def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["watch"]:  # its own parser (-m would otherwise be taken by this one)
-        return _watch(argparse.Namespace(rest=argv[1:]))
-    if argv[:1] == ["deploy"]:  # its own parser: options before and a command after `--`
-        return _deploy(argparse.Namespace(rest=argv[1:]))
-    args = parser.parse_args(argv)
+    # Their own parsers: `watch -m`, `deploy ... -- CMD` and `testbed --help` would otherwise be
+    # taken (or refused) by this one.
+    own = {"testbed": _testbed, "deploy": _deploy, "watch": _watch}
+    if argv[:1] and argv[0] in own:
+        func = own[argv[0]]
+        args = argparse.Namespace(rest=argv[1:])
+    else:
+        args = parser().parse_args(argv)
+        func = args.func
     try:
-        return int(args.func(args))
+        return int(func(args))
     except NestgateError as exc:
         print(f"nestgate: {exc}", file=sys.stderr)
         return 2

@@ -421,19 +421,28 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--opaque-command", action="store_true",
                    help="run a DEPLOY_CMD nestgate cannot read (not docker stack deploy / docker compose up) "
                    "without checking it deploys the gated files (recorded)")
-    p.add_argument("--target-config", metavar="PATH")
-    p.add_argument("--waivers", metavar="PATH")
+    p.add_argument("--target-config", metavar="PATH",
+                   help="target config TOML (default: $NESTGATE_CONFIG, else nestgate.toml in --suite)")
+    p.add_argument("--waivers", metavar="PATH", help="waiver file (TOML [[waiver]] entries; default: "
+                   f"${WAIVERS_ENV})")
     p.add_argument("--sign-key", metavar="KEY", help="OpenSSH private key (or public key with ssh-agent): sign the "
                    "deploy folder's SHA256SUMS with ssh-keygen -Y sign -n nestgate (see nestgate verify)")
-    p.add_argument("--suite", type=Path, default=PROJECT_ROOT, help="directory holding the tests_<gate>/ suites")
-    p.add_argument("--reports", type=Path, help="parent of the deploy folder (default: <suite>/reports)")
-    p.add_argument("-n", "--numprocesses", help="pytest-xdist workers for each gate run (e.g. auto)")
+    p.add_argument("--suite", type=Path, default=PROJECT_ROOT, metavar="DIR",
+                   help="directory holding the tests_<gate>/ suites")
+    p.add_argument("--reports", type=Path, metavar="DIR", help="parent of the deploy folder (default: <suite>/reports)")
+    p.add_argument("-n", "--numprocesses", metavar="N", help="pytest-xdist workers for each gate run: a count "
+                   "or auto")
     p.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
                    help="extra pytest argument that changes only what is shown (-v, --tb=short, ...)")
-    p.add_argument("--gate-timeout", type=float, default=3600.0)
-    p.add_argument("--deploy-timeout", type=float, default=3600.0)
-    p.add_argument("--post-gate-deadline", type=float, default=120.0, help="seconds to wait for the stack")
-    p.add_argument("--post-gate-interval", type=float, default=5.0)
+    p.add_argument("--gate-timeout", type=float, default=3600.0, metavar="SECONDS",
+                   help="seconds each gate run (pytest subprocess) may take before it is stopped (default: 3600)")
+    p.add_argument("--deploy-timeout", type=float, default=3600.0, metavar="SECONDS",
+                   help="seconds DEPLOY_CMD (each run, roll forward included) may take before it is stopped "
+                   "(default: 3600)")
+    p.add_argument("--post-gate-deadline", type=float, default=120.0, metavar="SECONDS",
+                   help="seconds the post-deploy gate is retried while the stack converges (default: 120)")
+    p.add_argument("--post-gate-interval", type=float, default=5.0, metavar="SECONDS",
+                   help="seconds between post-deploy gate attempts (default: 5)")
     p.add_argument("command", nargs=argparse.REMAINDER, help="-- DEPLOY_CMD ...")
     return p
 

@@ -34,6 +34,25 @@ def derive_config(base: dict, directory: Path, **sections: dict) -> Path:
     return path
 
 
+def infra_config_of(testbed) -> dict:
+    """The testbed's generated config for infra runs from a temp folder: every relative path made
+    absolute (project, credential files, the rollback drill `up` ran); the security section, whose
+    relative paths are not the infra gate's business, left out."""
+    import tomllib
+
+    data = tomllib.loads(testbed.config_path.read_text())
+    data["target"]["project_dir"] = str(testbed.project_dir)
+    for section in ("database", "redis"):
+        ref = data["infra"][section]["password"]
+        if "file" in ref:
+            ref["file"] = str(testbed.state_dir / ref["file"])
+    rollback = data["infra"]["rollback"]
+    if rollback.get("drill_record"):
+        rollback["drill_record"] = str(testbed.state_dir / rollback["drill_record"])
+    data.pop("security", None)
+    return data
+
+
 @pytest.fixture(scope="session")
 def lone_engine() -> Iterator[str]:
     """A second, real dockerd on its own socket and data root, never part of a swarm."""

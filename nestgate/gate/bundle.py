@@ -4,6 +4,8 @@
     junit.xml       JUnit, evidence as <property> elements of each testcase
     evidence.json   one record per gate test (control, gate, checklist line, outcome, measured,
                     threshold, sources, target, timestamp, waiver) plus the per-gate verdict
+    findings.sarif  SARIF 2.1.0: one result per failed control test and subject (compose line when declared)
+    gl-code-quality-report.json   under GitLab CI only: the same failures as a Code Quality report
     manifest.json   SHA-256 of each file above and the target fingerprint
     SHA256SUMS      SHA-256 of every file, manifest.json included, as `sha256sum -c` reads it
     SHA256SUMS.sig  with a sign key only: the OpenSSH signature of SHA256SUMS (namespace "nestgate")
@@ -27,7 +29,9 @@ from typing import Any
 import nestgate
 from nestgate.errors import NestgateError
 
-FILES = ("report.html", "junit.xml", "evidence.json")
+FILES = ("report.html", "junit.xml", "evidence.json")  # every bundle has these (older ones only these)
+SARIF = "findings.sarif"  # written in every bundle since issue 18
+EXTRA_FILES = (SARIF, "gl-code-quality-report.json")  # hashed in the manifest when present
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"  # `sha256sum -c SHA256SUMS` format
 SIGNATURE = "SHA256SUMS.sig"  # ssh-keygen -Y sign
@@ -99,14 +103,15 @@ def write_evidence(bundle: Path, document: dict[str, Any]) -> None:
 
 
 def write_manifest(bundle: Path, fingerprint: dict[str, Any], sign_key: Path | None = None) -> dict[str, Any]:
-    missing = [name for name in FILES if not (bundle / name).is_file()]
+    missing = [name for name in (*FILES, SARIF) if not (bundle / name).is_file()]
     if missing:
         raise BundleError(f"{bundle}: not written: {', '.join(missing)}")
+    names = [*FILES, *(name for name in EXTRA_FILES if (bundle / name).is_file())]
     manifest = {
         "format": FORMAT,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "files": {name: {"sha256": sha256_file(bundle / name), "bytes": (bundle / name).stat().st_size}
-                  for name in FILES},
+                  for name in names},
         "target": fingerprint,
     }
     _write_json(bundle / MANIFEST, manifest)
@@ -159,10 +164,11 @@ def bundle_problems(bundle: Path) -> list[Problem]:
     if problem:
         return [problem]
     files = manifest.get("files") if isinstance(manifest, dict) else None
-    if not isinstance(files, dict) or set(files) != set(FILES):
-        return [Problem(MANIFEST, f"malformed: expected hashes of {', '.join(FILES)}")]
-    problems = []
-    for name in FILES:
+    if not isinstance(files, dict) or not set(FILES) <= set(files) <= {*FILES, *EXTRA_FILES}:
+        return [Problem(MANIFEST, f"malformed: expected hashes of {', '.join(FILES)} (and {', '.join(EXTRA_FILES)})")]
+    problems = [Problem(name, "extra: not in the manifest") for name in EXTRA_FILES
+                if name not in files and (bundle / name).is_file()]
+    for name in files:
         if not (bundle / name).is_file():
             problems.append(Problem(name, "missing"))
         elif text := _changed(bundle / name, files[name].get("sha256") if isinstance(files[name], dict) else None,

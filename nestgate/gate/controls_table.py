@@ -1,5 +1,6 @@
 """The control table, generated from the catalog and the gate tests that implement each control:
-per ID its gate, checklist line, pass condition, test file, rules module and test functions.
+per ID its gate, checklist line, pass condition, test file, rules module and test functions
+(as a Markdown table, or as JSON with each control's test node IDs).
 
 The one-step rule for a newcomer: control ID -> tests_<gate>/test_<id>_<name>.py ->
 nestgate/rules/<id>_<name>.py (the same name without `test_`).
@@ -9,13 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from nestgate.catalog import CONTROLS, SIDES
+from nestgate.catalog import CONTROLS, GATES, SIDES
+from nestgate.errors import NestgateError
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
 
@@ -26,6 +29,7 @@ class Implementation:
     sides: set[str] = field(default_factory=set)
     tests: list[str] = field(default_factory=list)  # test functions, in collection order
     cases: int = 0  # collected test cases (parametrized subjects count apart)
+    node_ids: list[str] = field(default_factory=list)  # every collected case, as pytest names it
 
 
 class _Collector:
@@ -43,16 +47,26 @@ class _Collector:
                 if name not in impl.tests:
                     impl.tests.append(name)
                 impl.cases += 1
+                impl.node_ids.append(item.nodeid)
 
 
 def implemented(root: Path, target_config: Path | None) -> dict[str, Implementation]:
     """Collect (not run) the gate suites under `root`."""
     collector = _Collector()
-    args = ["--collect-only", "-q", "-p", "no:cacheprovider", f"--rootdir={root}", str(root)]
+    suites = [str(root / f"tests_{gate}") for gate in GATES if (root / f"tests_{gate}").is_dir()]
+    if not suites:
+        raise NestgateError(f"no gate suite (tests_<gate>/) under {root}")
+    args = ["--collect-only", "-q", "-p", "no:cacheprovider", f"--rootdir={root}", *suites]
     if target_config is not None:
         args.append(f"--target-config={target_config}")
-    with contextlib.redirect_stdout(io.StringIO()):
-        pytest.main(args, plugins=[collector])
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = pytest.main(args, plugins=[collector])
+    # 1 is the verdict's NO-GO (no control ran in a collect-only run); 2-4 mean collection broke
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
+        # a table of "not implemented" rows from a collection that broke would be a lie
+        last = next((line for line in reversed(out.getvalue().splitlines()) if line.strip()), "")
+        raise NestgateError(f"collecting the gate suites under {root} failed (pytest exit {int(code)}): {last}")
     return dict(collector.found)
 
 
@@ -62,9 +76,39 @@ def rules_module(test_file: Path) -> Path | None:
     return path if path.is_file() else None
 
 
+def _shown(path: Path, root: Path) -> str:
+    return str(path.relative_to(root) if path.is_relative_to(root) else path)
+
+
+def status(impl: Implementation | None) -> str:
+    """implemented, not implemented (no test carries the ID), or rules module missing."""
+    if impl is None:
+        return "not implemented"
+    return "implemented" if all(rules_module(f) is not None for f in impl.files) else "rules module missing"
+
+
+def records(found: dict[str, Implementation], root: Path) -> list[dict[str, object]]:
+    """One record per catalog control: what `nestgate controls --json` prints."""
+    out: list[dict[str, object]] = []
+    for c in CONTROLS.values():
+        impl = found.get(c.id)
+        files = sorted(impl.files) if impl else []
+        out.append({"id": c.id, "gate": c.gate, "checklist_line": c.checklist_line, "passes_when": c.passes_when,
+                    "sides": list(c.sides), "implemented_sides": sorted(impl.sides) if impl else [],
+                    "test_files": [_shown(f, root) for f in files],
+                    "rules_modules": [_shown(m, root) for f in files if (m := rules_module(f)) is not None],
+                    "tests": list(impl.tests) if impl else [], "node_ids": list(impl.node_ids) if impl else [],
+                    "status": status(impl)})
+    return out
+
+
+def as_json(found: dict[str, Implementation], root: Path) -> str:
+    return json.dumps(records(found, root), indent=2)
+
+
 def markdown(found: dict[str, Implementation], root: Path) -> str:
     def shown(path: Path) -> str:
-        return str(path.relative_to(root) if path.is_relative_to(root) else path)
+        return _shown(path, root)
 
     lines = ["| ID | gate | checklist line | passes when | sides | test file | rules module | tests |",
              "|---|---|---|---|---|---|---|---|"]

@@ -213,7 +213,13 @@ class VerdictPlugin:
             return
         terminalreporter.section("nestgate verdict")
         for v in verdicts:
-            terminalreporter.write_line(v.line())
+            # Only the word is coloured, through pytest's own markup: --color and NO_COLOR apply.
+            line, word = v.line(), "GO" if v.go else "NO-GO"
+            at = len(f"{v.gate:<12} ")
+            terminalreporter.ensure_newline()
+            terminalreporter.write(line[:at])
+            terminalreporter.write(word, green=v.go, red=not v.go, bold=True)
+            terminalreporter.line(line[at + len(word):])
         for w in self.waivers_used:
             terminalreporter.write_line(f"  waiver {w['id']} (line {w['line']}, owner {w['owner']}, expires "
                                         f"{w['expires']}: {w['justification']}) waived {w['waived']}")

@@ -20,15 +20,17 @@ def parser() -> argparse.ArgumentParser:
         return sp
 
     up = with_instance(sub.add_parser("up", help="build, deploy and converge; apply exactly the given faults"))
-    up.add_argument("--port", type=int, help="published nginx port (default 8080 for the default instance)")
+    up.add_argument("--port", type=int, metavar="PORT",
+                    help="published nginx port (default 8080 for the default instance)")
     up.add_argument("--fault", action="append", default=[], metavar="NAME", help="seeded fault (repeatable)")
-    up.add_argument("--scale", type=int, default=0, metavar="N", help="N extra idle hardened containers")
+    up.add_argument("--scale", type=int, default=0, metavar="N",
+                    help="number of extra idle hardened containers (default: 0)")
     with_instance(sub.add_parser("down", help="remove everything this instance created (images stay)"))
     with_instance(sub.add_parser("status", help="services, health and applied faults"))
     sub.add_parser("faults", help="list the seeded faults and the control each breaks")
     fault = sub.add_parser("fault", help="apply or remove one fault on a running instance")
-    fault.add_argument("action", choices=["apply", "remove"])
-    fault.add_argument("name")
+    fault.add_argument("action", choices=["apply", "remove"], help="apply the fault, or remove it")
+    fault.add_argument("name", help="the fault's name (nestgate testbed faults lists them)")
     with_instance(fault)
     return p
 

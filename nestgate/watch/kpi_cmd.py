@@ -1,10 +1,12 @@
 """`nestgate kpi`: the KPI table from the watch history, printed and written as an HTML page.
 
+`--json` prints the data the page is built from (nestgate.watch.kpi.KpiReport) instead of the table.
 Exit 0: every KPI met. 1: any KPI not met or without data. 2: user error (config, history, --since).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import sys
 import time
@@ -56,7 +58,7 @@ def table(report: KpiReport) -> str:
 
 
 def run(target_config: str | None, history: str | None, since: str | None, out: str | None,
-        root: Path, reports: Path | None = None) -> int:
+        root: Path, reports: Path | None = None, as_json: bool = False) -> int:
     """`root`: where nestgate.toml and reports/ are looked for (the suite), as `nestgate deploy` does."""
     cfg: LoadedConfig = load_config(config_path(target_config, root))
     REDACTOR.add_secret_env()
@@ -77,6 +79,10 @@ def run(target_config: str | None, history: str | None, since: str | None, out: 
         path.write_text(page, encoding="utf-8")
     except OSError as exc:
         raise NestgateError(f"cannot write the KPI page {path}: {exc.strerror or exc}") from None
-    print(REDACTOR.scrub(table(report)))
-    print(f"\n{'ALL KPIs MET' if report.all_met else 'KPIs NOT MET'}; page: {path}")
+    if as_json:
+        print(REDACTOR.scrub(json.dumps({**report.to_dict(), "target": cfg.model.target.name, "page": str(path)},
+                                        indent=2)))
+    else:
+        print(REDACTOR.scrub(table(report)))
+        print(f"\n{'ALL KPIs MET' if report.all_met else 'KPIs NOT MET'}; page: {path}")
     return 0 if report.all_met else 1

@@ -5,11 +5,9 @@ never a traceback."""
 
 from __future__ import annotations
 
-import tomllib
-
 import pytest
 
-from selftest.conftest import derive_config
+from selftest.conftest import derive_config, infra_config_of
 from selftest.gaterun import GateRun, run_gates
 
 CLOSED_URL = "http://127.0.0.1:9"  # the discard port: nothing listens
@@ -17,18 +15,7 @@ CLOSED_URL = "http://127.0.0.1:9"  # the discard port: nothing listens
 
 @pytest.fixture(scope="module")
 def base(testbed) -> dict:
-    """The testbed's generated config with every relative path made absolute (derived configs
-    live in tmp dirs)."""
-    data = tomllib.loads(testbed.config_path.read_text())
-    data["target"]["project_dir"] = str(testbed.project_dir)
-    for section in ("database", "redis"):
-        ref = data["infra"][section]["password"]
-        if "file" in ref:
-            ref["file"] = str(testbed.state_dir / ref["file"])
-    rollback = data["infra"]["rollback"]
-    rollback["drill_record"] = str(testbed.state_dir / rollback["drill_record"])  # the drill `up` ran
-    data.pop("security", None)  # not this gate's; its relative paths would not resolve here
-    return data
+    return infra_config_of(testbed)
 
 
 def first_lines(run: GateRun) -> dict[str, str]:

@@ -13,12 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 
-from selftest.conftest import derive_config
+from selftest.conftest import derive_config, infra_config_of
 from selftest.fixture_suite import run_deploy
 from selftest.gaterun import ROOT, GateRun, run_gates
 
@@ -29,16 +28,7 @@ DRILL_FAILED = 15
 
 @pytest.fixture(scope="module")
 def base(testbed) -> dict:
-    """The testbed's generated config with its relative paths made absolute (derived configs live in
-    temp folders); the security gate's section is not needed here."""
-    data = tomllib.loads(testbed.config_path.read_text())
-    data["target"]["project_dir"] = str(testbed.project_dir)
-    for section in ("database", "redis"):
-        ref = data["infra"][section]["password"]
-        if "file" in ref:
-            ref["file"] = str(testbed.state_dir / ref["file"])
-    data.pop("security", None)
-    return data
+    return infra_config_of(testbed)
 
 
 def drills_config(base: dict, directory: Path, limit_s: float = 300, **rollback) -> Path:

@@ -95,7 +95,7 @@ def test_a_signed_gate_bundle_verifies_and_a_changed_byte_is_named(suite, signer
     [bundle] = bundles(suite)
     assert "(manifest verified, signed)" in proc.stdout
     out = assert_verifies(bundle, "--allowed-signers", str(allowed))
-    assert ".: gate bundle: 4 files match; good signature by release@example.org" in out
+    assert ".: gate bundle: 5 files match; good signature by release@example.org" in out
     assert "signature present, not checked" in assert_verifies(bundle)
     assert_changed_byte_is_named(bundle, "junit.xml")
 
@@ -127,7 +127,7 @@ def test_a_signed_deploy_folder_verifies_with_its_nested_bundles_and_the_tamper_
     assert (folder / "deploy.json").is_file(), proc.stdout + proc.stderr
     out = assert_verifies(folder, "--allowed-signers", str(allowed))
     assert ".: deploy folder: " in out and "good signature by release@example.org" in out
-    assert "gate: gate bundle: 4 files match; unsigned (covered by the outer signature)" in out
+    assert "gate: gate bundle: 5 files match; unsigned (covered by the outer signature)" in out
     # the gate refused (SEC-02 failed): flip it, rehash the gate bundle and the deploy folder
     flip_failed_to_passed(folder / "gate")
     rehash_gate_bundle(folder / "gate")
