@@ -51,7 +51,9 @@ def _testbed(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from nestgate.demo import run_demo
+    from nestgate.progress import configure_cli_logging
 
+    configure_cli_logging(quiet=args.quiet)
     return run_demo(gates=args.gate or None)
 
 
@@ -110,6 +112,8 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("demo", help="bring up the reference stack and run the gates against it")
     c.add_argument("--gate", action="append", choices=["security", "build", "performance", "infra"],
                    help="run only this gate (repeatable; default: every gate)")
+    c.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress lines on stderr, only warnings (default: a line per step, elapsed time)")
     c.set_defaults(func=_demo)
 
     sub.add_parser("deploy", add_help=False, help="run gates; deploy only if they fully pass; post-deploy gate; "

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import subprocess
 import sys
 from pathlib import Path
 
 from nestgate.catalog import GATES
+from nestgate.progress import step
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+logger = logging.getLogger(__name__)
 
 
 def run_demo(gates: list[str] | None = None) -> int:
@@ -18,14 +21,16 @@ def run_demo(gates: list[str] | None = None) -> int:
     selected = gates or list(GATES)
     testbed = Testbed()
     print("nestgate demo: bringing up the reference stack (first run builds images: a few minutes)")
-    testbed.up()
+    with step(logger, "demo: testbed up", interval=None):  # its own steps log, with heartbeats
+        testbed.up()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = PROJECT_ROOT / "reports" / f"{stamp}-{'-'.join(selected)}"
     # The evidence bundle (report.html, junit.xml, evidence.json, manifest.json) goes into `out`.
     argv = [sys.executable, "-m", "pytest", "-m", " or ".join(selected),
             f"--target-config={testbed.config_path}", f"--nestgate-bundle={out}"]
     print("nestgate demo: running", " ".join(argv[3:]))
-    rc = subprocess.call(argv, cwd=PROJECT_ROOT)
+    with step(logger, f"demo: the {', '.join(selected)} gate run", interval=None):  # pytest prints as it goes
+        rc = subprocess.call(argv, cwd=PROJECT_ROOT)
     print(f"nestgate demo: report {out / 'report.html'} (bundle: {out}, hashes in manifest.json)")
     print(f"nestgate demo: verdict {'GO' if rc == 0 else 'NO-GO'} (pytest exit status {rc})")
     return rc

@@ -11,6 +11,7 @@ the scratch database is created and dropped from the maintenance database.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import tempfile
@@ -21,6 +22,9 @@ from pathlib import Path
 from nestgate.errors import EvidenceUnavailable
 from nestgate.probes.data_clients import PgSession
 from nestgate.probes.readers import pg_checksums as bd
+from nestgate.progress import Step, step
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -85,26 +89,30 @@ def run_drill(pg: PgSession, db: str, maintenance_db: str, prefix: str, timeout_
               attempts: int) -> DrillFacts:
     deadline = _Deadline(timeout_s)
     facts = DrillFacts(database=db, scratch=scratch_name(prefix, secrets.token_hex(4)), source=pg.describe(db))
-    with tempfile.TemporaryDirectory(prefix="nestgate-drill-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="nestgate-drill-") as tmp, \
+            step(logger, f"backup drill of database {db} (INF-05)") as drill:
         dump = Path(tmp) / f"{db}.dump"
-        if not _dump_consistently(pg, db, dump, facts, deadline, attempts) or facts.changed_during_dump:
+        if not _dump_consistently(pg, db, dump, facts, deadline, attempts, drill) or facts.changed_during_dump:
+            drill.result = "stopped: " + ("pg_dump failed" if not facts.dump_ok else "tables changed during the dump")
             return facts
         facts.dump_bytes = dump.stat().st_size
-        _restore_and_compare(pg, maintenance_db, dump, facts, deadline)
+        _restore_and_compare(pg, maintenance_db, dump, facts, deadline, drill)
     return facts
 
 
 def _dump_consistently(pg: PgSession, db: str, dump: Path, facts: DrillFacts, deadline: _Deadline,
-                       attempts: int) -> bool:
+                       attempts: int, drill: Step) -> bool:
     """Dump until the live tables were the same before and after it; False when pg_dump failed."""
     for attempt in range(1, max(1, attempts) + 1):
         facts.attempts = attempt
+        drill.note(f"attempt {attempt}: checksumming the live tables")
         started = time.monotonic()
         refs = tables(pg, db, deadline)
         facts.unreadable = [t.qualified for t in refs if not t.readable]
         readable = [t for t in refs if t.readable]
         before = checksums(pg, db, readable, deadline)
         facts.timed("checksum_live", started)
+        drill.note(f"attempt {attempt}: pg_dump")
         started = time.monotonic()
         result = pg.dump(db, dump, deadline.left("pg_dump"))
         facts.timed("dump", started)
@@ -113,6 +121,7 @@ def _dump_consistently(pg: PgSession, db: str, dump: Path, facts: DrillFacts, de
             facts.dump_error = result.reason()
             return False
         facts.dump_ok = True
+        drill.note(f"attempt {attempt}: checksumming the live tables again")
         started = time.monotonic()
         after = checksums(pg, db, readable, deadline)
         relisted = {t.qualified for t in tables(pg, db, deadline)}
@@ -126,8 +135,9 @@ def _dump_consistently(pg: PgSession, db: str, dump: Path, facts: DrillFacts, de
 
 
 def _restore_and_compare(pg: PgSession, maintenance_db: str, dump: Path, facts: DrillFacts,
-                         deadline: _Deadline) -> None:
+                         deadline: _Deadline, drill: Step) -> None:
     scratch = bd.quote_ident(facts.scratch)
+    drill.note(f"creating the scratch database {facts.scratch}")
     started = time.monotonic()
     created = pg.psql(maintenance_db, f"CREATE DATABASE {scratch}", read_only=False,
                       timeout_s=deadline.left("creating the scratch database"))
@@ -136,6 +146,7 @@ def _restore_and_compare(pg: PgSession, maintenance_db: str, dump: Path, facts: 
         facts.create_error = created.reason()
         return
     try:
+        drill.note(f"pg_restore into {facts.scratch}")
         started = time.monotonic()
         restored = pg.restore(facts.scratch, dump, deadline.left("pg_restore"))
         facts.timed("restore", started)
@@ -143,10 +154,12 @@ def _restore_and_compare(pg: PgSession, maintenance_db: str, dump: Path, facts: 
         if not restored.ok:
             facts.restore_error = restored.reason()
             return
+        drill.note(f"checksumming the tables of {facts.scratch}")
         started = time.monotonic()
         facts.restored = checksums(pg, facts.scratch, tables(pg, facts.scratch, deadline), deadline)
         facts.timed("checksum_restored", started)
     finally:
+        drill.note(f"dropping {facts.scratch}")
         _drop(pg, maintenance_db, facts)
 
 

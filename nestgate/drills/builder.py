@@ -7,6 +7,7 @@ another tag). Builds run in a thread pool; each carries its own deadline.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ import urllib3.exceptions
 from nestgate.errors import EvidenceUnavailable
 from nestgate.probes.engine import Engine
 from nestgate.probes.readers.build_stream import BuildOutcome, read_stream
+from nestgate.progress import step
 
 # Compose build keys the legacy builder can honour; any other (ssh, secrets, platforms,
 # additional_contexts, dockerfile_inline, ...) needs BuildKit, which this engine does not offer.
@@ -29,6 +31,7 @@ LEGACY_KEYS = {"context", "dockerfile", "args", "target", "network", "labels", "
                "shm_size", "cache_from", "no_cache", "pull", "tags"}
 # On every throwaway image, so leftovers of an interrupted run can be found and pruned.
 THROWAWAY_LABEL = "nestgate.build.throwaway"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,11 @@ def _stream(api: Any, kwargs: dict[str, Any], deadline: float, timeout_s: float)
         raise EvidenceUnavailable(too_long) from None
 
 
+def step_detail(outcome: BuildOutcome) -> str:
+    """Where a build is, for its heartbeat: "step 3/9" (the instruction itself may carry build args)."""
+    return f"step {outcome.step.split(' : ')[0]}" if outcome.step else "sending the context"
+
+
 def build_one(engine: Engine, req: BuildRequest, no_cache: bool, timeout_s: float) -> BuildFacts:
     if not req.context.is_dir():
         raise EvidenceUnavailable(f"service {req.service}: build context {req.context} is not a directory")
@@ -98,14 +106,19 @@ def build_one(engine: Engine, req: BuildRequest, no_cache: bool, timeout_s: floa
     kwargs = _build_kwargs(req, no_cache)
     outcome = BuildOutcome()
     unavailable = ""
-    try:
-        engine.call(f"build {req.tag}", lambda api: read_stream(_stream(api, kwargs, deadline, timeout_s), outcome))
-    except docker.errors.APIError as exc:  # refused before the first step (Dockerfile missing, parse error)
-        outcome.error = " ".join(str(exc.explanation or exc).split())
-    except docker.errors.DockerException as exc:  # e.g. the context cannot be read or tarred
-        unavailable = f"service {req.service}: cannot send build context {req.context}: {exc}"
-    except EvidenceUnavailable as exc:  # too slow, or the engine went away mid-build
-        unavailable = f"service {req.service}: {exc}"
+    with step(logger, f"building {req.tag} (service {req.service})") as building:
+        building.detail = lambda: step_detail(outcome)  # read_stream fills `outcome` as the stream comes
+        try:
+            engine.call(f"build {req.tag}",
+                        lambda api: read_stream(_stream(api, kwargs, deadline, timeout_s), outcome))
+        except docker.errors.APIError as exc:  # refused before the first step (Dockerfile missing, parse error)
+            outcome.error = " ".join(str(exc.explanation or exc).split())
+        except docker.errors.DockerException as exc:  # e.g. the context cannot be read or tarred
+            unavailable = f"service {req.service}: cannot send build context {req.context}: {exc}"
+        except EvidenceUnavailable as exc:  # too slow, or the engine went away mid-build
+            unavailable = f"service {req.service}: {exc}"
+        failed = "no verdict (unavailable)" if unavailable else f"failed at {step_detail(outcome)}"
+        building.result = "built" if not unavailable and outcome.ok else failed
     seconds = time.monotonic() - started
     if unavailable or not outcome.ok:
         return BuildFacts(req.service, req.tag, False, seconds, unavailable or outcome.failure(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from nestgate.probes.rollback_record import DrillRecord
+from nestgate.redact import REDACTOR
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,11 +54,21 @@ def run(steps: RollbackSteps, limit_s: float, kind: Literal["drill", "rollback"]
     if kind == "drill" and steps.roll_forward is None:
         raise ValueError("a rollback drill needs a roll forward")
     started, start = _now(), time.monotonic()
+    # The rollback command is the user's (nestgate deploy --rollback): it may carry a credential.
+    logger.info("%s: %s (limit %g s)", kind, REDACTOR.scrub(steps.rolled_back), limit_s)
     ok = steps.rollback(limit_s)
     command_s = time.monotonic() - start
+    logger.info("%s: rollback command %s after %.1f s%s", kind, "done" if ok else "failed", command_s,
+                "; waiting until the stack passes its check" if ok else "")
     restored = ok and steps.restored(start + limit_s)
     seconds, finished = time.monotonic() - start, _now()
-    forward = steps.roll_forward() if kind == "drill" and steps.roll_forward is not None else None
+    logger.info("%s: %s after %.1f s", kind, "restored" if restored else "not restored", seconds)
+    forward = None
+    if kind == "drill" and steps.roll_forward is not None:
+        logger.info("drill: rolling forward to the new release")
+        forward = steps.roll_forward()
+        logger.info("drill: roll forward %s, %.1f s in all", "done" if forward else "failed",
+                    time.monotonic() - start)
     record = DrillRecord(kind=kind, started=started, finished=finished, seconds=round(seconds, 2),
                          limit_s=float(limit_s), restored=restored, rolled_back=steps.rolled_back,
                          rolled_forward=forward)

@@ -11,6 +11,7 @@ old version is removed, so the operator can roll back to it.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -20,9 +21,11 @@ from nestgate.errors import EvidenceUnavailable
 from nestgate.probes import swarm_objects
 from nestgate.probes.engine import Engine
 from nestgate.probes.swarm_objects import ServiceFacts
+from nestgate.progress import Step, step
 
 POLL_S = 1.0
 BAD_UPDATE_STATES = {"paused", "rollback_started", "rollback_paused", "rollback_completed"}
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -107,6 +110,14 @@ def _progress(engine: Engine, service: ServiceFacts, secret_name: str) -> tuple[
 
 
 def rotate(engine: Engine, old: str, new: str, value: bytes, timeout_s: float) -> DrillReport:
+    # Names only: the value never reaches a log line.
+    with step(logger, f"rotation drill {old} -> {new} (SEC-06)") as drill:
+        report = _rotate(engine, old, new, value, timeout_s, drill)
+        drill.result = f"failed: {report.failure}" if report.failure else "done"
+    return report
+
+
+def _rotate(engine: Engine, old: str, new: str, value: bytes, timeout_s: float, drill: Step) -> DrillReport:
     started = time.monotonic()
     secrets = {s.name: s for s in swarm_objects.secrets(engine)}
     users = users_of(swarm_objects.services(engine), old)
@@ -115,9 +126,11 @@ def rotate(engine: Engine, old: str, new: str, value: bytes, timeout_s: float) -
         report.failure = f"secret {old} does not exist"
         return report
     labels = {**secrets[old].labels, "nestgate.rotated-from": old}
+    drill.note(f"creating secret {new}")
     new_id = create_secret(engine, new, value, labels)
     report.timings_s["create"] = round(time.monotonic() - started, 2)
 
+    drill.note(f"updating {', '.join(report.services) or 'no services'} to {new}")
     for svc in users:
         swap_service_secret(engine, svc, old, new_id, new)
     report.timings_s["update_issued"] = round(time.monotonic() - started, 2)
@@ -125,6 +138,8 @@ def rotate(engine: Engine, old: str, new: str, value: bytes, timeout_s: float) -
     deadline = time.monotonic() + timeout_s
     waiting = {svc.name: svc for svc in users}
     status: dict[str, str] = {}
+    drill.note(f"waiting until {', '.join(waiting) or 'nothing'} run healthy on {new} (at most {timeout_s:g} s)")
+    drill.detail = lambda: "; ".join(f"{n}: {status.get(n, 'not read yet')}" for n in list(waiting))
     while waiting:
         for name, svc in list(waiting.items()):
             progress, status[name] = _progress(engine, svc, new)
@@ -142,6 +157,7 @@ def rotate(engine: Engine, old: str, new: str, value: bytes, timeout_s: float) -
         if waiting:
             time.sleep(POLL_S)
 
+    drill.note(f"removing secret {old}")
     remove_secret(engine, secrets[old].id, old)
     report.timings_s["old_removed"] = round(time.monotonic() - started, 2)
     report.timings_s["total"] = report.timings_s["old_removed"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from nestgate.progress import configure_cli_logging
 from nestgate.testbed import faults as registry
 from nestgate.testbed.errors import TestbedError
 from nestgate.testbed.paths import DEFAULT_INSTANCE
@@ -13,6 +14,8 @@ from nestgate.testbed.testbed import Testbed
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nestgate testbed", description="The MediaNest reference stack.")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress lines on stderr, only warnings (default: a line per step, elapsed time)")
     sub = p.add_subparsers(dest="command", required=True)
 
     def with_instance(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -66,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    configure_cli_logging(quiet=args.quiet)
     try:
         return run(args)
     except TestbedError as exc:

@@ -8,6 +8,7 @@ instances and `down` keeps them).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import tempfile
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from docker.errors import APIError, BuildError, ImageNotFound
 
+from nestgate.progress import step
 from nestgate.testbed.errors import TestbedError
 from nestgate.testbed.hashing import hash_files, read_tree
 from nestgate.testbed.run import BUILD_TIMEOUT_S, client, docker_cli
@@ -27,6 +29,7 @@ SUITE = "bookworm"
 LABEL = "nestgate.testbed.image"
 ROOTFS_TIMEOUT_S = 900
 INFRA_SERVICES = ("postgres", "redis", "nginx")
+logger = logging.getLogger(__name__)
 
 
 def packages() -> list[str]:
@@ -74,11 +77,12 @@ def ensure_base(log: BuildLog) -> str:
     """Import the Debian rootfs (mmdebstrap | docker import) unless its tag exists."""
     tag = base_tag()
     if image_exists(tag):
+        logger.info("base image %s: present, not rebuilt", tag)
         return tag
     start = time.monotonic()
     changes = [f"LABEL {LABEL}=base", "ENV LANG=C.UTF-8", 'CMD ["/bin/sh"]']
     import_argv = [docker_cli(), "import"] + [x for c in changes for x in ("--change", c)] + ["-", tag]
-    with tempfile.TemporaryFile() as errs:
+    with tempfile.TemporaryFile() as errs, step(logger, f"building the base image {tag} (mmdebstrap | docker import)"):
         strap = subprocess.Popen(mmdebstrap_argv(), stdout=subprocess.PIPE, stderr=errs)
         importer = subprocess.Popen(import_argv, stdin=strap.stdout, stdout=subprocess.DEVNULL, stderr=errs)
         assert strap.stdout is not None
@@ -101,16 +105,19 @@ def ensure_base(log: BuildLog) -> str:
 def build(context: Path, tag: str, log: BuildLog, buildargs: dict[str, str] | None = None) -> str:
     """Build with the engine's classic builder (no BuildKit, no registry access)."""
     if image_exists(tag):
+        logger.info("image %s: present, not rebuilt", tag)
         return tag
     start = time.monotonic()
     try:
-        _, stream = client(BUILD_TIMEOUT_S).images.build(
-            path=str(context), tag=tag, rm=True, forcerm=True, pull=False, network_mode="none",
-            buildargs=buildargs or {}, labels={LABEL: tag.split("/")[-1].split(":")[0]},
-            timeout=BUILD_TIMEOUT_S,
-        )
-        for _chunk in stream:
-            pass
+        # The SDK returns once the build has finished: the heartbeat is all there is meanwhile.
+        with step(logger, f"building {tag}"):
+            _, stream = client(BUILD_TIMEOUT_S).images.build(
+                path=str(context), tag=tag, rm=True, forcerm=True, pull=False, network_mode="none",
+                buildargs=buildargs or {}, labels={LABEL: tag.split("/")[-1].split(":")[0]},
+                timeout=BUILD_TIMEOUT_S,
+            )
+            for _chunk in stream:
+                pass
     except BuildError as exc:
         raise TestbedError(f"docker build of {tag} failed: {exc.msg}") from None
     except APIError as exc:

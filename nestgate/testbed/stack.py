@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 from docker.errors import APIError, NotFound
 
+from nestgate.progress import step
 from nestgate.testbed.errors import TestbedError
 from nestgate.testbed.run import client, docker_cli, run
 
@@ -19,6 +21,7 @@ LABEL = "nestgate.testbed.instance"
 NAMESPACE = "com.docker.stack.namespace"
 DEPLOY_TIMEOUT_S = 120
 CONVERGE_TIMEOUT_S = 180
+logger = logging.getLogger(__name__)
 
 
 def deploy(instance: str, compose_file: Path) -> None:
@@ -30,7 +33,8 @@ def deploy(instance: str, compose_file: Path) -> None:
             "-c", str(compose_file), instance]
     for attempt in range(4):
         try:
-            run(argv, cwd=compose_file.parent, timeout=DEPLOY_TIMEOUT_S)
+            with step(logger, f"docker stack deploy {instance} ({compose_file.name})"):
+                run(argv, cwd=compose_file.parent, timeout=DEPLOY_TIMEOUT_S)
             return
         except TestbedError as exc:
             # The CLI reads a service's version then writes it: swarm finishing an update in
@@ -110,18 +114,20 @@ def wait_converged(instance: str, expect_pending: dict[str, int] | None = None,
     of replicas deliberately left pending)."""
     expect_pending = expect_pending or {}
     deadline = time.monotonic() + timeout
-    while True:
-        statuses = {name: service_status(s) for name, s in services(instance).items()}
-        waiting = []
-        for name, st in statuses.items():
-            pend = expect_pending.get(name, 0)
-            if not st.current or st.updating or st.healthy != st.desired - pend or st.pending != pend:
-                waiting.append(f"{name} {st.healthy}/{st.desired} healthy")
-        if statuses and not waiting:
-            return statuses
-        if time.monotonic() > deadline:
-            raise TestbedError(f"stack {instance} not converged after {timeout:.0f} s: {', '.join(waiting)}")
-        time.sleep(1)
+    with step(logger, f"waiting for stack {instance} to converge") as waited:
+        while True:
+            statuses = {name: service_status(s) for name, s in services(instance).items()}
+            waiting = []
+            for name, st in statuses.items():
+                pend = expect_pending.get(name, 0)
+                if not st.current or st.updating or st.healthy != st.desired - pend or st.pending != pend:
+                    waiting.append(f"{name} {st.healthy}/{st.desired} healthy")
+            if statuses and not waiting:
+                return statuses
+            waited.detail = ", ".join(waiting) or "no services yet"
+            if time.monotonic() > deadline:
+                raise TestbedError(f"stack {instance} not converged after {timeout:.0f} s: {', '.join(waiting)}")
+            time.sleep(1)
 
 
 def container_ids(filters: dict[str, Any], all_states: bool = True) -> list[str]:
@@ -170,10 +176,11 @@ def remove_labelled(instance: str, timeout: float = 90) -> dict[str, int]:
             cli.api.remove_container(c["Id"], force=True)
             counts["containers"] += 1
     deadline = time.monotonic() + timeout
-    while container_ids({"label": f"{NAMESPACE}={instance}"}):
-        if time.monotonic() > deadline:
-            raise TestbedError(f"containers of stack {instance} still present after {timeout:.0f} s")
-        time.sleep(1)
+    with step(logger, f"waiting for the containers of stack {instance} to go"):
+        while container_ids({"label": f"{NAMESPACE}={instance}"}):
+            if time.monotonic() > deadline:
+                raise TestbedError(f"containers of stack {instance} still present after {timeout:.0f} s")
+            time.sleep(1)
     _remove_kind("networks", label, deadline)
     for kind in ("secrets", "volumes"):
         counts[kind] += _remove_kind(kind, label, deadline)
@@ -214,10 +221,11 @@ def rollback_missing(svc: Any) -> bool:
 def wait_gone(instance: str, service: str, timeout: float = 60) -> None:
     """Until the service and its containers are gone (after `service rm`)."""
     deadline = time.monotonic() + timeout
-    while service in services(instance) or task_containers_all(instance, service):
-        if time.monotonic() > deadline:
-            raise TestbedError(f"{instance}_{service} still present after {timeout:.0f} s")
-        time.sleep(1)
+    with step(logger, f"waiting for {instance}_{service} to go"):
+        while service in services(instance) or task_containers_all(instance, service):
+            if time.monotonic() > deadline:
+                raise TestbedError(f"{instance}_{service} still present after {timeout:.0f} s")
+            time.sleep(1)
 
 
 def task_containers_all(instance: str, service: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import logging
 import shutil
 import socket
 import tempfile
@@ -17,6 +18,7 @@ from nestgate.config import load_config
 from nestgate.drills import rollback_drill
 from nestgate.errors import NestgateError
 from nestgate.probes.rollback_record import read_drills
+from nestgate.progress import step
 from nestgate.rules.inf08_rollback import newest_drill
 from nestgate.testbed import compose, images, project, secrets, stack, target_config
 from nestgate.testbed import faults as registry
@@ -29,6 +31,7 @@ from nestgate.testbed.state import State
 BUILT = {"app": ("app/", "Dockerfile", "."), "monitor": ("monitor/", "monitor/Dockerfile", "monitor")}
 CONVERGE_S_PER_REPLICA = 1.5
 DRILL_FRESH = dt.timedelta(days=7)  # a warm up drills again after this (INF-08's window: 30 days)
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -128,14 +131,20 @@ class Testbed:
         if port:
             state.port = port
         state.scale = scale
+        logger.info("testbed up %s (port %s, faults: %s)", self.instance, state.port, ", ".join(wanted) or "none")
         log = images.BuildLog({})
-        files = self._ensure_images(log)
-        self._ensure_tree(files)
-        secrets.ensure(self.instance, self.state_dir, compose.base_model(
-            self.instance, state.port, state.images).secret_names)
+        with step(logger, "images", interval=None):  # each long part (mmdebstrap, builds, lock) beats itself
+            files = self._ensure_images(log)
+        with step(logger, "rendering the source tree", interval=None):
+            self._ensure_tree(files)
+        with step(logger, "secrets", interval=None):
+            secrets.ensure(self.instance, self.state_dir, compose.base_model(
+                self.instance, state.port, state.images).secret_names)
         state.save(self.state_dir)
         drill, current = None, list(state.faults)
         if self._drill_due():
+            logger.info("rollback drill due (none passed in the last %d days): deploying clean first",
+                        DRILL_FRESH.days)
             # On the clean stack first: a drill's roll forward redeploys the declared spec, which
             # would undo a fault applied by `docker service update` (runtime-cap-added, ...).
             deployed = self._sync(add=[], remove=current, force_deploy=True)
@@ -222,7 +231,11 @@ class Testbed:
         lock_path = cache_dir() / "images.lock"
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         with lock_path.open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # said only when it waits
+                with step(logger, f"waiting for the image lock {lock_path} (another instance is building)"):
+                    fcntl.flock(lock, fcntl.LOCK_EX)
             return self._build_images(log)
 
     def _build_images(self, log: images.BuildLog) -> dict[str, bytes]:
@@ -257,6 +270,7 @@ class Testbed:
         state = self.state
         if not add and not remove and not force_deploy:
             return False
+        logger.info("faults: adding %s, removing %s", ", ".join(add) or "none", ", ".join(remove) or "none")
         for f in map(registry.get, remove):
             if f.pre_remove:
                 f.pre_remove(self)
@@ -270,7 +284,8 @@ class Testbed:
                 f.tree_apply(self)
             state.faults.append(f.name)
         state.save(self.state_dir)
-        deployed = self._deploy(force=force_deploy)
+        with step(logger, f"deploying stack {self.instance}", interval=None):
+            deployed = self._deploy(force=force_deploy)
         for f in map(registry.get, remove):
             if f.post_remove:
                 f.post_remove(self)
@@ -298,6 +313,7 @@ class Testbed:
         changed += [s for s in BUILT if s in existing and s not in changed and s not in bare
                     and s in model.services and stack.rollback_missing(existing[s])]
         two_step = [s for s in changed if s in BUILT and s not in bare]
+        logger.info("services to deploy: %s", ", ".join(changed) or "none (unchanged)")
         if "postgres" in changed and "postgres" in existing:
             self._drain_app_sessions()
         partial = self.state_dir / "deploy.yml"
@@ -378,7 +394,8 @@ class Testbed:
 
         steps = rollback_drill.RollbackSteps(f"docker service rollback {' '.join(full)} (testbed up)",
                                              rollback, restored, roll_forward)
-        outcome = rollback_drill.run(steps, limit, "drill")
+        with step(logger, f"rollback drill of {', '.join(full)} (INF-08)", interval=None):
+            outcome = rollback_drill.run(steps, limit, "drill")
         rollback_drill.write(path, rollback_drill.record_fields(outcome.record))
         self.state.running_specs = {n: stack.spec_digest(svc) for n, svc in stack.services(self.instance).items()}
         self.state.save(self.state_dir)
@@ -392,14 +409,15 @@ class Testbed:
         timeout): each session cut by the shutdown is a FATAL line, which INF-07 counts."""
         sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'medianest-app'"
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                out = self.psql_superuser(sql, tuples_only=True)
-            except TestbedError:
-                return  # postgres not running: nothing to drain
-            if int(out.strip() or 0) <= 1:
-                return
-            time.sleep(2)
+        with step(logger, "letting the app close its idle database sessions before postgres restarts"):
+            while time.monotonic() < deadline:
+                try:
+                    out = self.psql_superuser(sql, tuples_only=True)
+                except TestbedError:
+                    return  # postgres not running: nothing to drain
+                if int(out.strip() or 0) <= 1:
+                    return
+                time.sleep(2)
 
     def _seed_test_account(self) -> None:
         _, digest = secrets.ensure_test_password(self.state_dir)

@@ -82,6 +82,10 @@ def _edit_app_service(line: str) -> Callable[[Testbed], None]:
     return hook
 
 
+READS_THE_DECLARED_MODEL = (
+    "reads the declared model, which Compose refuses to build from this file: it fails closed (evidence "
+    "unavailable) with Compose's own message, the root cause BLD-06 reports")
+
 FAULTS = [
     Fault("bundle-too-big", "PRF-01", "frontend/.next grows past 10 MB",
           "source tree: a 9 MB static/chunks/vendor-media-player-*.js is added (total ~11 MB "
@@ -116,7 +120,9 @@ FAULTS = [
           f"compose file on disk (after the deploy): `{COMPOSE_REJECTED.strip()}` under services.app. "
           "Every control that needs the declared model fails closed with Compose's message (evidence "
           "unavailable); BLD-06 is the one whose finding it is. The running stack is unchanged.",
-          post_apply=_edit_app_service(COMPOSE_REJECTED)),
+          post_apply=_edit_app_service(COMPOSE_REJECTED),
+          also=dict.fromkeys(("SEC-01", "SEC-02", "SEC-04", "SEC-05", "BLD-01", "BLD-05", "PRF-02", "PRF-03",
+                              "INF-02", "INF-06", "INF-08"), READS_THE_DECLARED_MODEL)),
     Fault("stack-rejected", "BLD-06", "docker stack deploy rejects the compose file; Compose accepts it",
           "compose file on disk (after the deploy): a long-syntax depends_on with `condition: "
           "service_healthy` under services.app. Compose accepts it; the docker CLI's stack loader "

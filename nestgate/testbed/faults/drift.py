@@ -34,34 +34,32 @@ def _hot_fix_app(*flags: str):
     return hook
 
 
-def _forget_app_spec(tb: Testbed) -> None:
-    # The recorded running spec is the drifted one: without it the next deploy sees the app as
-    # changed and puts the declared spec back, as release 1 then release 2.
-    tb.state.running_specs.pop("app", None)
+def _forget_spec(service: str):
+    def hook(tb: Testbed) -> None:
+        # The recorded running spec is the drifted one: without it the next deploy sees the service
+        # as changed and puts the declared spec back (a built one as release 1 then release 2). A
+        # plain `docker stack deploy` of the whole file would also update the untouched built
+        # services with their current image, leaving them nothing to roll back to (INF-08).
+        tb.state.running_specs.pop(service, None)
+    return hook
 
 
 SOCKET_MOUNT = "type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock,readonly"
 
 
-def _redeploy(tb: Testbed) -> None:
-    # The compose file did not change, so nothing else redeploys: put the declared spec back.
-    stack.deploy(tb.instance, tb.compose_path)
-    stack.wait_converged(tb.instance)
-
-
 FAULTS = [
     Fault("hardening-drift", "SEC-04", "redis runs with a writable root filesystem, compose says read-only",
           "after the deploy, `docker service update --read-only=false <instance>_redis`; the compose file "
-          "still declares read_only: true, so declared and running disagree. Removal redeploys the stack.",
-          post_apply=_writable_redis, post_remove=_redeploy),
+          "still declares read_only: true, so declared and running disagree. Removal redeploys the declared redis.",
+          post_apply=_writable_redis, pre_remove=_forget_spec("redis")),
     Fault("runtime-cap-added", "SEC-04", "the running app has CAP_SYS_ADMIN, the compose file adds none",
           "after the deploy, `docker service update --cap-add CAP_SYS_ADMIN <instance>_app` (as release 1, "
           "then release 2); the compose file declares no cap_add, so the declared side passes and the "
           "running side fails. Removal redeploys the declared app.",
-          post_apply=_hot_fix_app("--cap-add", "CAP_SYS_ADMIN"), pre_remove=_forget_app_spec),
+          post_apply=_hot_fix_app("--cap-add", "CAP_SYS_ADMIN"), pre_remove=_forget_spec("app")),
     Fault("runtime-socket-mount", "SEC-04", "the running app mounts the docker socket, the compose file does not",
           f"after the deploy, `docker service update --mount-add {SOCKET_MOUNT} <instance>_app` (as "
           "release 1, then release 2); the compose file mounts nothing of the host, so the declared side "
           "passes and the running side fails. Removal redeploys the declared app.",
-          post_apply=_hot_fix_app("--mount-add", SOCKET_MOUNT), pre_remove=_forget_app_spec),
+          post_apply=_hot_fix_app("--mount-add", SOCKET_MOUNT), pre_remove=_forget_spec("app")),
 ]
