@@ -34,6 +34,26 @@ def derive_config(base: dict, directory: Path, **sections: dict) -> Path:
     return path
 
 
+@pytest.fixture
+def beside_testbed(testbed, tmp_path):
+    """Write a config beside the instance's own (so its relative paths keep their meaning), checked
+    by the loader first; removed after the test."""
+    import tomli_w
+
+    written: list[Path] = []
+
+    def write(data: dict, prefix: str) -> Path:
+        path = testbed.config_path.with_name(f"{prefix}-{tmp_path.name}-{len(written)}.toml")
+        path.write_text(tomli_w.dumps(data))
+        written.append(path)
+        load_config(path)  # a self-test must not pass because its own config was rejected
+        return path
+
+    yield write
+    for path in written:
+        path.unlink(missing_ok=True)
+
+
 def infra_config_of(testbed) -> dict:
     """The testbed's generated config for infra runs from a temp folder: every relative path made
     absolute (project, credential files, the rollback drill `up` ran); the security section, whose

@@ -16,14 +16,12 @@ import sys
 import sysconfig
 import tempfile
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tomli_w
 
-from nestgate.config import load_config
 from selftest.fixture_suite import run_deploy
 from selftest.gaterun import ROOT, GateRun, _parse_junit, run_gates
 
@@ -173,23 +171,14 @@ DECLARED_ON_ENGINE = {"test_every_service_with_a_build_section_builds[BLD-01]"}
 
 
 @pytest.fixture
-def beside(testbed, tmp_path) -> Iterator[Callable[..., Path]]:
+def beside(testbed, beside_testbed) -> Callable[..., Path]:
     """A derived config written beside the instance's own, so its relative paths keep their meaning."""
-    written: list[Path] = []
-
     def make(**sections: dict[str, Any]) -> Path:
         data = tomllib.loads(testbed.config_path.read_text())
         for name, values in sections.items():
             data.setdefault(name, {}).update(values)
-        path = testbed.config_path.with_name(f"failclosed-{tmp_path.name}-{len(written)}.toml")
-        path.write_text(tomli_w.dumps(data))
-        written.append(path)
-        load_config(path)  # a self-test must not pass because its own config was rejected
-        return path
-
-    yield make
-    for path in written:
-        path.unlink(missing_ok=True)
+        return beside_testbed(data, "failclosed")
+    return make
 
 
 def _closed_url() -> str:

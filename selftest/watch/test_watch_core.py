@@ -14,16 +14,14 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
 import requests
-import tomli_w
 
-from nestgate.config import load_config
 from nestgate.gate.bundle import verify_bundle
 from selftest.fixture_suite import hanging_endpoint
 from selftest.gaterun import ROOT
@@ -37,10 +35,8 @@ CONTROLS = ["INF-04", "INF-06"]  # quick rounds; the default selection is exerci
 
 # -- helpers ----------------------------------------------------------------------------------
 @pytest.fixture
-def watch_config(testbed, tmp_path) -> Iterator[Callable[..., Path]]:
+def watch_config(testbed, tmp_path, beside_testbed) -> Callable[..., Path]:
     """Write a derived config beside the instance's: [watch] into tmp_path, other sections merged."""
-    written: list[Path] = []
-
     def make(watch: dict[str, Any] | None = None, **sections: dict[str, Any]) -> Path:
         data = tomllib.loads(testbed.config_path.read_text())
         data["watch"] = {"history": str(tmp_path / "history.sqlite"), "evidence_dir": str(tmp_path / "evidence"),
@@ -48,15 +44,8 @@ def watch_config(testbed, tmp_path) -> Iterator[Callable[..., Path]]:
                          "round_timeout_s": 300.0, **(watch or {})}
         for name, values in sections.items():
             _merge(data.setdefault(name, {}), values)
-        path = testbed.config_path.with_name(f"watch-selftest-{tmp_path.name}-{len(written)}.toml")
-        path.write_text(tomli_w.dumps(data))
-        written.append(path)
-        load_config(path)  # a self-test must not pass because its own config was rejected
-        return path
-
-    yield make
-    for path in written:
-        path.unlink(missing_ok=True)
+        return beside_testbed(data, "watch-selftest")
+    return make
 
 
 def _merge(into: dict[str, Any], values: dict[str, Any]) -> None:
