@@ -4,8 +4,9 @@ Bundle policy. A gate run writes `reports/<timestamp>-<gates>/` under the root d
 (a "gate run" is one whose paths are gate suites: `pytest`, `pytest -m security`,
 `pytest tests_infra/...`); other pytest runs in the same environment write nothing.
 `--nestgate-report=DIR` picks another parent (and turns the bundle on for any run),
-`--nestgate-bundle=DIR` the exact directory (the deploy wrapper uses it), `--no-nestgate-report`
-turns it off. `--html` / `--junitxml` keep working: pytest-html and junitxml write where the
+`--nestgate-bundle=DIR` the exact directory, created if missing and refused unless empty (a stable
+path for CI recipes; the deploy wrapper uses it; not together with --nestgate-report),
+`--no-nestgate-report` turns it off. `--html` / `--junitxml` keep working: pytest-html and junitxml write where the
 user asked and the bundle holds copies (the HTML is always self-contained).
 A report directory that cannot be written stops the run before any control runs.
 """
@@ -121,6 +122,10 @@ def _bundle_wanted(config: pytest.Config, cfg: LoadedConfig | None) -> bool:
 
 def _bundle_dir(config: pytest.Config, verdict: VerdictPlugin) -> Path:
     exact = config.getoption("nestgate_bundle")
+    if exact and config.getoption("nestgate_report"):
+        # two places for one bundle: a pipeline must not have to guess which one won
+        raise pytest.UsageError(f"--nestgate-bundle={exact} and --nestgate-report={config.getoption('nestgate_report')}"
+                                " both say where the evidence bundle goes: give one")
     if exact:
         return prepare_exact_dir(Path(exact).resolve())
     parent = Path(config.getoption("nestgate_report") or Path(str(config.rootpath)) / "reports")

@@ -20,9 +20,11 @@ def add_options(parser: pytest.Parser) -> None:
                     help=f"waiver file (TOML [[waiver]] entries); default ${WAIVERS_ENV}. Use the --waivers=PATH "
                     "form: with a space, pytest takes PATH for a test path when choosing the root dir (xdist)")
     group.addoption("--nestgate-report", default=None, metavar="DIR",
-                    help="parent directory of the evidence bundle (default: reports/ in the root dir)")
+                    help="parent directory of the evidence bundle, which goes into DIR/<timestamp>-<gates>/ "
+                    "(default: reports/ in the root dir)")
     group.addoption("--nestgate-bundle", default=None, metavar="DIR",
-                    help="exact, empty directory for the evidence bundle (used by `nestgate deploy`)")
+                    help="the evidence bundle's exact directory: created if missing, refused if not empty (a "
+                    "stable path for CI; `nestgate deploy` uses it). Not with --nestgate-report")
     group.addoption("--no-nestgate-report", action="store_true", default=False,
                     help="do not write the evidence bundle")
     group.addoption("--nestgate-controls", default=None, metavar="IDS",
