@@ -53,6 +53,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -82,12 +83,15 @@ from nestgate.gate.options import WAIVERS_ENV
 from nestgate.gate.run_check import gate_run_problems, gate_run_summary
 from nestgate.gate.waivers import load_waivers
 from nestgate.probes.rollback_record import DEPLOY_RECORDS
-from nestgate.redact import REDACTOR, register_config_secrets
+from nestgate.progress import configure_cli_logging
+from nestgate.progress import step as progress_step
+from nestgate.redact import REDACTOR, install_log_scrubber, register_config_secrets
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEPLOYED, USAGE, REFUSED, DEPLOY_FAILED, ROLLED_BACK, ROLLBACK_FAILED, NO_ROLLBACK, DRILL_FAILED, INTERRUPTED = (
     0, 2, 10, 11, 12, 13, 14, 15, 130)
 DEFAULT_POST_GATE = ["INF-04", "INF-06"]
+LOG = logging.getLogger(__name__)
 GRACE_S = 30  # after forwarding SIGINT, how long a child gets to write its report
 
 
@@ -212,7 +216,9 @@ class Deploy:
         step = Step(name, argv)
         self.steps.append(step)
         _say(f"{name}: {' '.join(argv)}")
-        step.returncode, step.duration_s = run_child(argv, Path.cwd(), timeout_s)
+        # A deploy or rollback command may print nothing for minutes: heartbeats on stderr say it still runs.
+        with progress_step(LOG, f"{name} command"):
+            step.returncode, step.duration_s = run_child(argv, Path.cwd(), timeout_s)
         if step.returncode != 0:
             step.problems.append(f"exit status {step.returncode}")
         _say(f"{name}: exit status {step.returncode} after {step.duration_s:.1f} s")
@@ -443,6 +449,8 @@ def parser() -> argparse.ArgumentParser:
                    help="seconds the post-deploy gate is retried while the stack converges (default: 120)")
     p.add_argument("--post-gate-interval", type=float, default=5.0, metavar="SECONDS",
                    help="seconds between post-deploy gate attempts (default: 5)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress lines on stderr (heartbeats while a command runs), only warnings")
     p.add_argument("command", nargs=argparse.REMAINDER, help="-- DEPLOY_CMD ...")
     return p
 
@@ -469,6 +477,8 @@ def main(argv: list[str]) -> int:
         cfg = load_config(config_path(args.target_config, args.suite))
         register_config_secrets(cfg.model, cfg.resolve)
         REDACTOR.add_secret_env()
+        install_log_scrubber()
+        configure_cli_logging(quiet=args.quiet)
         invocation = gate_environment(os.environ)
         check_extra_args(args.pytest_arg)
         if args.sign_key:

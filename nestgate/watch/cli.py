@@ -22,6 +22,7 @@ from nestgate.catalog import GATES, SIDES
 from nestgate.config import config_path, load_config
 from nestgate.errors import ConfigError, NestgateError
 from nestgate.gate.invocation import gate_environment
+from nestgate.progress import configure_cli_logging
 from nestgate.redact import REDACTOR, install_log_scrubber, register_config_secrets
 from nestgate.watch.loop import Options, Watcher, phases_of
 
@@ -59,6 +60,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--history", type=Path, metavar="PATH", help="history file (default: [watch].history)")
     p.add_argument("--sample-every", type=_positive, metavar="SECONDS",
                    help="seconds between samples (default: [watch].sample_every_s)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr, only warnings")
     return p
 
 
@@ -69,6 +71,7 @@ def main(argv: list[str]) -> int:
         REDACTOR.add_secret_env()
         register_config_secrets(cfg.model, cfg.resolve)
         install_log_scrubber()
+        configure_cli_logging(quiet=args.quiet)  # the drills and probes a round runs log their steps
         if args.schedule:
             phases_of(args.schedule, "--schedule")
         if args.marker:

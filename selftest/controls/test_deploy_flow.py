@@ -100,3 +100,15 @@ def test_a_post_deploy_failure_without_rollback_says_so(suite):
     code, out, _, record = _deploy(suite, "touch state/broken")
     assert code == NO_ROLLBACK, out
     assert record["outcome"] == "post-deploy gate failed; no --rollback given"
+
+
+def test_a_long_silent_deploy_command_is_not_silent(suite):
+    """A deploy command that prints nothing for 9 s: nestgate deploy logs its start, a heartbeat
+    within the 10 s a user may wait, and its end with the elapsed time (stderr, Python logging)."""
+    code, out, _, _ = _deploy(suite, "sleep 9; touch deployed")
+    assert code == DEPLOYED, out
+    assert "deploy command ..." in out
+    assert "still deploy command" in out
+    assert "deploy command: done" in out
+    quiet, out_q, _, _ = _deploy(write_suite(suite.parent / "quiet"), "sleep 9; touch deployed", "--quiet")
+    assert quiet == DEPLOYED and "still deploy command" not in out_q
