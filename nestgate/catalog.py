@@ -97,6 +97,8 @@ _ROWS: list[tuple[str, str, str, str]] = [
      "errors per minute in the services' logs over the window under the limit"),
     ("INF-08", "infra", "Rollback procedures tested and ready",
      "each built service has a previous image to roll back to; rollback drill under 5 minutes"),
+    ("INF-09", "infra", "Data Integrity: 100% data consistency (measurement: database integrity checks)",
+     "amcheck passes on every btree index, no foreign key has orphan rows, no table lost rows across a deploy"),
 ]
 
 # The sides each control's tests cover (pinned against the collected suite by a self-test): a gate is
@@ -107,6 +109,7 @@ _SIDES_OF: dict[str, tuple[str, ...]] = {
     "BLD-01": _D, "BLD-02": _D, "BLD-03": _D, "BLD-04": _D, "BLD-05": _BOTH, "BLD-06": _D, "PRF-01": _D,
     "PRF-02": _BOTH, "PRF-03": _BOTH, "PRF-04": _R, "PRF-05": _R, "PRF-06": _R, "INF-01": _R, "INF-02": _BOTH,
     "INF-03": _R, "INF-04": _R, "INF-05": _R, "INF-06": _BOTH, "INF-07": _R, "INF-08": _R,
+    "INF-09": _R,
 }
 
 CONTROLS: dict[str, Control] = {row[0]: Control(*row, sides=_SIDES_OF[row[0]]) for row in _ROWS}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from nestgate.catalog import CONTROLS
 from nestgate.errors import NestgateError
+from nestgate.init.cli import register as register_init
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TARGET_CONFIG_HELP = ("target config TOML (default: $NESTGATE_CONFIG, else nestgate.toml in the project "
@@ -23,11 +25,16 @@ def package_version() -> str:
 
 
 def _controls(args: argparse.Namespace) -> int:
+    from nestgate.config.load import DEFAULT_NAME, ENV_VAR
     from nestgate.gate.controls_table import as_json, implemented, markdown, status
+    from nestgate.paths import project_dir, suites_root
 
     config = Path(args.target_config) if args.target_config else None
-    found = implemented(PROJECT_ROOT, config)
-    print(as_json(found, PROJECT_ROOT) if args.json else markdown(found, PROJECT_ROOT))
+    root = suites_root()  # fails, naming where it looked, rather than list every control unimplemented
+    if config is None and not os.environ.get(ENV_VAR) and (project_dir() / DEFAULT_NAME).is_file():
+        config = project_dir() / DEFAULT_NAME  # installed: the working directory's, as `nestgate run` takes
+    found = implemented(root, config)
+    print(as_json(found, root) if args.json else markdown(found, root))
     # fail closed: a catalog control without its test or rules module is a gate that cannot be GO
     incomplete = [cid for cid in CONTROLS if status(found.get(cid)) != "implemented"]
     if incomplete:
@@ -63,6 +70,12 @@ def _deploy(args: argparse.Namespace) -> int:
     return deploy_main(args.rest)
 
 
+def _run(args: argparse.Namespace) -> int:
+    from nestgate.run_command import main as run_main
+
+    return run_main(args.rest)
+
+
 def _watch(args: argparse.Namespace) -> int:
     from nestgate.watch.cli import main as watch_main
 
@@ -70,15 +83,37 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _kpi(args: argparse.Namespace) -> int:
+    from nestgate.paths import project_dir
     from nestgate.watch.kpi_cmd import run
 
-    return run(args.target_config, args.history, args.since, args.out, PROJECT_ROOT, args.reports, as_json=args.json)
+    return run(args.target_config, args.history, args.since, args.out, project_dir(), args.reports, as_json=args.json)
 
 
 def _incident(args: argparse.Namespace) -> int:
+    from nestgate.paths import project_dir
     from nestgate.watch.incident import run
 
-    return run(args.target_config, args.since, args.out, PROJECT_ROOT, args.reports)
+    return run(args.target_config, args.since, args.out, project_dir(), args.reports)
+
+
+def _complete(args: argparse.Namespace) -> int:
+    from nestgate.completion.command import run
+
+    return run(args.dir, args.target_config, args.history, args.out, PROJECT_ROOT)
+
+
+def _signoff(args: argparse.Namespace) -> int:
+    from nestgate.completion.signoff import sign
+
+    path = sign(args.dir, args.role, args.key, args.signer)
+    print(f"signed for {args.role}: {path} (+ .sig); who signed what: {path.parent / 'index.html'}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from nestgate.watch.status_cmd import run
+
+    return run(args.target_config, args.history, PROJECT_ROOT, args.eta, args.next_update, args.json)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -118,6 +153,8 @@ def parser() -> argparse.ArgumentParser:
 
     sub.add_parser("deploy", add_help=False, help="run gates; deploy only if they fully pass; post-deploy gate; "
                    "rollback (nestgate deploy --help)")
+    sub.add_parser("run", add_help=False, help="run the gate suites with pytest from any directory, installed or "
+                   "in a checkout: nestgate run -m security (nestgate run --help)")
     sub.add_parser("watch", add_help=False, help="post-deploy watch: samples, controls rounds on a schedule, "
                    "history (nestgate watch --help)")
 
@@ -149,6 +186,43 @@ def parser() -> argparse.ArgumentParser:
                          help="gate report bundles (default: reports/)")
     collect.set_defaults(func=_incident)
 
+    c = sub.add_parser("complete", help="the Deployment Completion Checklist (Final Validation) from evidence only: "
+                       "each box proven by a verified bundle, deploy record, watch history or config; exit 1 unless "
+                       "every box is proven")
+    c.add_argument("dir", type=Path, nargs="+", metavar="DIR", help="deploy folders and gate bundles to cite (each "
+                   "is verified first; one that does not verify is refused)")
+    c.add_argument("--target-config", default=None, metavar="PATH",
+                   help=TARGET_CONFIG_HELP + "; its [watch] section names the history")
+    c.add_argument("--history", default=None, metavar="PATH", help="watch history (default: watch.history of the "
+                   "config)")
+    c.add_argument("--out", default=None, metavar="DIR", help="record folder, new or empty (default: "
+                   "completion-<time>/ beside the first DIR)")
+    c.set_defaults(func=_complete)
+
+    c = sub.add_parser("signoff", help="sign a complete completion record for one role (ssh-keygen -Y sign, "
+                       "namespace nestgate-signoff): signoffs/<role>.json and .sig in the record")
+    c.add_argument("dir", type=Path, metavar="DIR", help="the completion record folder (nestgate complete)")
+    c.add_argument("--role", required=True, metavar="ROLE", help="deployment-lead, security-lead, operations-lead "
+                   "or product-manager")
+    c.add_argument("--key", required=True, type=Path, metavar="KEY", help="OpenSSH private key (or public key with "
+                   "ssh-agent)")
+    c.add_argument("--signer", default=None, metavar="NAME", help="who signs, as shown on the sign-off page "
+                   "(default: the login name)")
+    c.set_defaults(func=_signoff)
+
+    c = sub.add_parser("status", help="the Status Update Template (OPERATIONAL/DEGRADED/OUTAGE, impact, duration, "
+                       "actions taken) from the watch history; exit 1 unless OPERATIONAL")
+    c.add_argument("--target-config", default=None, metavar="PATH",
+                   help=TARGET_CONFIG_HELP + "; its [watch] section names the history")
+    c.add_argument("--history", default=None, metavar="PATH", help="history file (default: watch.history of the "
+                   "config)")
+    c.add_argument("--eta", default="unknown", metavar="TEXT", help="estimated resolution time, as the operator "
+                   "states it (default: unknown; nestgate does not guess one)")
+    c.add_argument("--next-update", type=float, default=30.0, metavar="MINUTES",
+                   help="minutes until the next update, from the latest sample (default: 30)")
+    c.add_argument("--json", action="store_true", help="the same fields as JSON")
+    c.set_defaults(func=_status)
+
     c = sub.add_parser("verify", help="check an evidence bundle (gate, deploy, incident, watch) against its SHA256SUMS "
                        "and manifest, and its signature; exit 1 naming each changed, missing or extra file")
     c.add_argument("dir", type=Path, metavar="DIR", help="the bundle folder")
@@ -157,6 +231,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--identity", metavar="NAME", help="the principal that must have signed (default: the one "
                    "FILE lists for the signing key)")
     c.set_defaults(func=_verify)
+    register_init(sub)  # nestgate init: nestgate/init/cli.py
     return p
 
 
@@ -164,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # Their own parsers: `watch -m`, `deploy ... -- CMD` and `testbed --help` would otherwise be
     # taken (or refused) by this one.
-    own = {"testbed": _testbed, "deploy": _deploy, "watch": _watch}
+    own = {"testbed": _testbed, "deploy": _deploy, "watch": _watch, "run": _run}
     if argv[:1] and argv[0] in own:
         func = own[argv[0]]
         args = argparse.Namespace(rest=argv[1:])

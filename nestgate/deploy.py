@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nestgate import deploy_integrity
 from nestgate.catalog import CONTROLS, GATES
 from nestgate.config import LoadedConfig, config_path, load_config
 from nestgate.drills import rollback_drill
@@ -82,12 +83,12 @@ from nestgate.gate.invocation import Invocation, check_extra_args, gate_argv, ga
 from nestgate.gate.options import WAIVERS_ENV
 from nestgate.gate.run_check import gate_run_problems, gate_run_summary
 from nestgate.gate.waivers import load_waivers
+from nestgate.paths import project_dir, suites_root
 from nestgate.probes.rollback_record import DEPLOY_RECORDS
 from nestgate.progress import configure_cli_logging
 from nestgate.progress import step as progress_step
 from nestgate.redact import REDACTOR, install_log_scrubber, register_config_secrets
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEPLOYED, USAGE, REFUSED, DEPLOY_FAILED, ROLLED_BACK, ROLLBACK_FAILED, NO_ROLLBACK, DRILL_FAILED, INTERRUPTED = (
     0, 2, 10, 11, 12, 13, 14, 15, 130)
 DEFAULT_POST_GATE = ["INF-04", "INF-06"]
@@ -184,7 +185,9 @@ class Deploy:
         self.started = dt.datetime.now(dt.UTC)
         self.manifest: dict[str, Any] | None = None  # what the gate judges, by identity
         self.binding: list[str] = []  # why the deploy is not the one gated (command, manifest)
+        self.signoff: dict[str, Any] | None = None  # the --require-signoff check and what it found
         self.drill_moved: list[str] = []  # a drill's rollback: the tasks it put on another image
+        self.integrity_before: deploy_integrity.Snapshot | None = None  # INF-09: the tables before the deploy
 
     def gate(self, name: str, selection: Selection) -> bool:
         bundle = self.folder / name
@@ -232,7 +235,8 @@ class Deploy:
         attempt = 0
         while True:
             attempt += 1
-            if (self.gate(f"{label}-{attempt}", selection) and (not judged_images or self.images_judged())
+            if (self.gate(f"{label}-{attempt}", selection)
+                    and (not judged_images or (self.images_judged() and self.integrity_kept()))
                     and (not rolled_back or self.release_changed())):
                 return True
             if time.monotonic() + self.args.post_gate_interval > deadline:
@@ -289,7 +293,8 @@ class Deploy:
                   "gate_invocation": self.invocation.record, "opaque_command": self.args.opaque_command,
                   "deploy_manifest": self.manifest,
                   "deploy_manifest_sha256": deploy_manifest.digest(self.manifest) if self.manifest else None,
-                  "binding_problems": self.binding,
+                  "binding_problems": self.binding, "signoff": self.signoff,
+                  "notes": next((p.name for p in sorted(self.folder.glob("notes*")) if p.is_file()), None),
                   "steps": [vars(s) for s in self.steps], "rollback": self.rollback}
         _write_json(self.folder / "deploy.json", REDACTOR.scrub_any(record))
         write_tree_manifest(self.folder, "nestgate-deploy/1")
@@ -300,6 +305,20 @@ class Deploy:
                 _say(f"evidence NOT signed: {exc}")
         _say(f"{outcome} (exit {code}); record {self.folder / 'deploy.json'}")
         return code
+
+    def require_signoff(self) -> None:
+        """Each required role has validly signed the completion record; refused (NestgateError) otherwise."""
+        from nestgate.completion.signoff import signoff_problems
+
+        roles = [r.strip() for r in self.args.require_signoff.split(",") if r.strip()]
+        problems = signoff_problems(self.args.signoff_record, roles, self.args.allowed_signers)
+        self.signoff = {"roles": roles, "record": str(self.args.signoff_record.resolve()), "problems": problems}
+        for problem in problems:
+            _say(f"sign-off: {problem}")
+        if problems:
+            raise NestgateError(f"sign-off required from {', '.join(roles)}: {len(problems)} problem(s), first: "
+                                f"{problems[0]}")
+        _say(f"sign-off: {', '.join(roles)} signed {self.args.signoff_record}")
 
     def waivers_record(self) -> dict[str, Any]:
         used = [w for s in self.steps for w in s.waivers_used]
@@ -369,6 +388,36 @@ class Deploy:
             _say(f"{self.steps[-1].name}: {self.steps[-1].problems[-1]}")
         return bool(self.drill_moved)
 
+    # -- INF-09 before/after (nestgate/deploy_integrity.py), when the post-deploy gate runs INF-09 ----------
+    def integrity_snapshot(self) -> bool:
+        """Before DEPLOY_CMD: every table's rows and checksum; unreadable refuses (no comparison after)."""
+        selection = Selection.parse(self.args.post_gate or DEFAULT_POST_GATE)
+        if not deploy_integrity.selected(selection.gates, selection.controls):
+            return True
+        step = Step("integrity-before", [])
+        self.steps.append(step)
+        try:
+            self.integrity_before = deploy_integrity.integrity_snapshot(self.cfg, self.folder)
+        except NestgateError as exc:
+            step.problems.append(f"the tables could not be read before the deploy: {exc}")
+            _say(f"INF-09: {step.problems[-1]}")
+            return False
+        _say(f"INF-09: {len(self.integrity_before)} table(s) snapshotted before the deploy "
+             f"({self.folder / deploy_integrity.BEFORE})")
+        return True
+
+    def integrity_kept(self) -> bool:
+        """After DEPLOY_CMD: no table lost rows since the snapshot (INF-09 evidence per check)."""
+        if self.integrity_before is None:
+            return True
+        step = self.steps[-1]
+        problems = deploy_integrity.integrity_after(self.cfg, self.folder, self.integrity_before, step.name)
+        step.problems += problems
+        for problem in problems:
+            _say(f"{step.name}: {problem}")
+        return not problems
+    # -- end INF-09 ------------------------------------------------------------------------------------------
+
     def _report_binding(self) -> bool:
         for problem in self.binding:
             _say(f"not the deploy that was gated: {problem}")
@@ -383,6 +432,8 @@ class Deploy:
         if not self.still_what_was_gated():
             why = "changed after the gate judged it" if self.manifest else "could not be recorded"
             return self.finish(REFUSED, f"deploy refused: what would be deployed {why}")
+        if not self.integrity_snapshot():
+            return self.finish(REFUSED, "deploy refused: INF-09 could not snapshot the tables before the deploy")
         if not self.command("deploy", self.args.command, self.args.deploy_timeout):
             return self.finish(DEPLOY_FAILED, "deploy failed")
         if self.post_gate("post-gate", time.monotonic() + self.args.post_gate_deadline):
@@ -396,6 +447,18 @@ class Deploy:
         if self.do_rollback():
             return self.finish(ROLLED_BACK, "post-deploy gate failed; rolled back")
         return self.finish(ROLLBACK_FAILED, "post-deploy gate failed; ROLLBACK FAILED")
+
+
+def read_notes(path: Path) -> str:
+    """The deployment notes: a readable, non-empty UTF-8 text file (a user error otherwise)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or exc
+        raise NestgateError(f"--notes {path}: cannot read it as UTF-8 text ({why})") from None
+    if not text.strip():
+        raise NestgateError(f"--notes {path}: empty; deployment notes must say something")
+    return text
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -428,14 +491,16 @@ def parser() -> argparse.ArgumentParser:
                    help="run a DEPLOY_CMD nestgate cannot read (not docker stack deploy / docker compose up) "
                    "without checking it deploys the gated files (recorded)")
     p.add_argument("--target-config", metavar="PATH",
-                   help="target config TOML (default: $NESTGATE_CONFIG, else nestgate.toml in --suite)")
+                   help="target config TOML (default: $NESTGATE_CONFIG, else nestgate.toml in --suite if given, else "
+                   "in the project directory: the checkout, or the working directory of an installed nestgate)")
     p.add_argument("--waivers", metavar="PATH", help="waiver file (TOML [[waiver]] entries; default: "
                    f"${WAIVERS_ENV})")
     p.add_argument("--sign-key", metavar="KEY", help="OpenSSH private key (or public key with ssh-agent): sign the "
                    "deploy folder's SHA256SUMS with ssh-keygen -Y sign -n nestgate (see nestgate verify)")
-    p.add_argument("--suite", type=Path, default=PROJECT_ROOT, metavar="DIR",
-                   help="directory holding the tests_<gate>/ suites")
-    p.add_argument("--reports", type=Path, metavar="DIR", help="parent of the deploy folder (default: <suite>/reports)")
+    p.add_argument("--suite", type=Path, default=None, metavar="DIR",
+                   help="directory holding the tests_<gate>/ suites (default: nestgate's own, installed or checkout)")
+    p.add_argument("--reports", type=Path, metavar="DIR", help="parent of the deploy folder (default: reports/ in "
+                   "--suite if given, else in the project directory)")
     p.add_argument("-n", "--numprocesses", metavar="N", help="pytest-xdist workers for each gate run: a count "
                    "or auto")
     p.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
@@ -449,6 +514,17 @@ def parser() -> argparse.ArgumentParser:
                    help="seconds the post-deploy gate is retried while the stack converges (default: 120)")
     p.add_argument("--post-gate-interval", type=float, default=5.0, metavar="SECONDS",
                    help="seconds between post-deploy gate attempts (default: 5)")
+    p.add_argument("--require-signoff", default="", metavar="ROLES",
+                   help="comma-separated roles (deployment-lead, security-lead, operations-lead, product-manager) "
+                   "that must have signed --signoff-record (nestgate signoff), each by a key --allowed-signers lists "
+                   "for that role; refused (exit 10) otherwise, before anything runs")
+    p.add_argument("--allowed-signers", type=Path, metavar="FILE", help="OpenSSH allowed-signers file for "
+                   "--require-signoff: each key line's principals are the roles it may sign for")
+    p.add_argument("--signoff-record", type=Path, metavar="DIR", help="the signed completion record "
+                   "(nestgate complete) that --require-signoff checks")
+    p.add_argument("--notes", type=Path, metavar="FILE",
+                   help="deployment notes (text): kept in the deploy folder as notes<suffix>, hashed with the rest; "
+                   "the completion record's \"deployment notes\" box (nestgate complete) reads them there")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress lines on stderr (heartbeats while a command runs), only warnings")
     p.add_argument("command", nargs=argparse.REMAINDER, help="-- DEPLOY_CMD ...")
@@ -461,6 +537,8 @@ def main(argv: list[str]) -> int:
     args.command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not args.command:
         p.error("give the deploy command after --")
+    if args.require_signoff and not (args.allowed_signers and args.signoff_record):
+        p.error("--require-signoff needs --allowed-signers FILE and --signoff-record DIR")
     if args.rollback_drill and not args.rollback:
         p.error("--rollback-drill needs --rollback CMD (the rollback it rehearses)")
     bad_post = [w for w in args.post_gate if w not in GATES and w not in CONTROLS]
@@ -469,12 +547,14 @@ def main(argv: list[str]) -> int:
     outside = [c for c in args.control if CONTROLS[c].gate not in args.gate]
     if outside:
         p.error(f"--control: {', '.join(outside)} not in the selected gates ({', '.join(args.gate)})")
-    args.suite = args.suite.resolve()
+    # --suite is also where nestgate.toml and reports/ are by default; without it, the project directory is
+    args.home = args.suite.resolve() if args.suite else project_dir()
+    args.suite = args.suite.resolve() if args.suite else suites_root()
     args.waivers_from = "--waivers" if args.waivers else None
     if not args.waivers and os.environ.get(WAIVERS_ENV):
         args.waivers, args.waivers_from = os.environ[WAIVERS_ENV], f"${WAIVERS_ENV}"
     try:  # the user's input: any problem is a usage error (exit 2) and nothing runs
-        cfg = load_config(config_path(args.target_config, args.suite))
+        cfg = load_config(config_path(args.target_config, args.home))
         register_config_secrets(cfg.model, cfg.resolve)
         REDACTOR.add_secret_env()
         install_log_scrubber()
@@ -483,6 +563,7 @@ def main(argv: list[str]) -> int:
         check_extra_args(args.pytest_arg)
         if args.sign_key:
             args.sign_key = check_sign_key(args.sign_key)
+        args.notes_text = read_notes(args.notes) if args.notes else None
         if args.waivers:
             load_waivers(Path(args.waivers), max_days=cfg.model.waivers.max_days)  # refuse before anything runs
     except NestgateError as exc:
@@ -492,8 +573,13 @@ def main(argv: list[str]) -> int:
     previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)  # even if inherited as ignored
     deploy = None
     try:
-        folder = create_bundle_dir((args.reports or args.suite / "reports").resolve(), "deploy-" + "-".join(args.gate))
+        folder = create_bundle_dir((args.reports or args.home / "reports").resolve(), "deploy-" + "-".join(args.gate))
         deploy = Deploy(args, cfg, folder, invocation)
+        if args.require_signoff:
+            deploy.require_signoff()
+        if args.notes_text is not None:  # redacted like every other file of the folder
+            (folder / f"notes{args.notes.suffix or '.txt'}").write_text(REDACTOR.scrub(args.notes_text),
+                                                                        encoding="utf-8")
         return deploy.run()
     except NestgateError as exc:
         _say(f"gate refused: {exc}")

@@ -17,6 +17,8 @@ from pathlib import Path
 import docker
 import pytest
 
+from selftest.tls_ca import Pki
+
 START_TIMEOUT_S = 60
 
 
@@ -25,6 +27,7 @@ class Dockerd:
     url: str
     root: Path
     proc: subprocess.Popen
+    tcp_url: str = ""  # tcp://127.0.0.1:<port> when started with TLS (--tlsverify)
 
     def client(self) -> docker.DockerClient:
         return docker.DockerClient(base_url=self.url, timeout=10)
@@ -41,19 +44,24 @@ class Dockerd:
 
 
 @contextmanager
-def extra_dockerd(prefix: str = "nestgate-dockerd-") -> Iterator[Dockerd]:
+def extra_dockerd(prefix: str = "nestgate-dockerd-", tls: Pki | None = None) -> Iterator[Dockerd]:
+    """A daemon on its own unix socket; with `tls`, also on 127.0.0.1:<free port> with --tlsverify
+    (clients need a certificate signed by tls's CA)."""
     if shutil.which("dockerd") is None:
         pytest.fail("dockerd is not installed: the self-tests need a real Docker engine")
     # A short path: a unix socket path may not exceed 107 bytes.
     root = Path(tempfile.mkdtemp(prefix=prefix))
     url = f"unix://{root}/docker.sock"
+    tcp_url = f"tcp://127.0.0.1:{free_tcp_port()}" if tls else ""
+    tls_args = ["-H", tcp_url, "--tlsverify", f"--tlscacert={tls.ca}", f"--tlscert={tls.server_cert}",
+                f"--tlskey={tls.server_key}"] if tls else []
     log = (root / "dockerd.log").open("w")
     proc = subprocess.Popen(
-        ["dockerd", "-H", url, "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
+        ["dockerd", "-H", url, *tls_args, "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
          "--pidfile", str(root / "docker.pid"), "--bridge=none", "--iptables=false", "--ip-masq=false"],
         stdout=log, stderr=subprocess.STDOUT,
     )
-    daemon = Dockerd(url, root, proc)
+    daemon = Dockerd(url, root, proc, tcp_url)
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:

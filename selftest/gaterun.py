@@ -15,6 +15,8 @@ from typing import Any
 
 import tomli_w
 
+from nestgate.rules.messages import CAP
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -53,6 +55,12 @@ class GateRun:
         assert all(r.outcome == "passed" for r in results), [(r.nodeid, r.message) for r in results]
         assert all(r.evidence["measured"] for r in results), f"{control}: a test recorded no measurement"
 
+    def overlong_messages(self) -> list[str]:
+        """Gate failures whose message (its first line: the one a terminal and CI show) is over the cap."""
+        return [f"{o.nodeid} ({len(line)} chars): {line[:80]}..." for o in self.outcomes.values()
+                if o.outcome in ("failed", "error") and "nestgate.control" in o.properties
+                for line in o.message.splitlines()[:1] if len(line) > CAP]
+
     def failed_controls(self) -> set[str]:
         return {o.properties.get("nestgate.control", "?") for o in self.outcomes.values()
                 if o.outcome in ("failed", "error")}
@@ -76,7 +84,9 @@ def run_gates(args: list[str], config: Path | None = None, timeout_s: float = 60
         proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s,
                               env={**os.environ, **(env or {})}, check=False)
         outcomes = _parse_junit(junit) if junit.exists() else {}
-    return GateRun(proc.returncode, proc.stdout + proc.stderr, outcomes)
+    run = GateRun(proc.returncode, proc.stdout + proc.stderr, outcomes)
+    assert not run.overlong_messages(), f"failure messages over {CAP} characters: {run.overlong_messages()}"
+    return run
 
 
 def _parse_junit(path: Path) -> dict[str, TestOutcome]:

@@ -2,10 +2,12 @@
 
 Declared side: every expected service (target.services) is in the compose file with at least one
 replica. Runtime side, per service: every desired replica is running (swarm's own desired and
-running task counts, replicated or global), every running task's container is healthy (when
-the service has a healthcheck; BLD-05 requires one), and no task failed or ended by itself within
-the window (swarm task history: a crash, a health kill or an OOM kill shows as a failed task,
-and swarm's restart is a new task in the same slot).
+running task counts, replicated or global), every started task is healthy (when the service has a
+healthcheck; BLD-05 requires one), and no task failed or ended by itself within the window (swarm
+task history: a crash, a health kill or an OOM kill shows as a failed task, and swarm's restart is
+a new task in the same slot). Tasks are judged by the swarm's task state from the manager, on
+whichever node they run (swarm runs a task with a healthcheck only once it passed, and fails it
+when it turns unhealthy), and named with their node in the evidence.
 """
 
 import time
@@ -21,7 +23,6 @@ from nestgate.rules.inf06_services import (
     no_container,
     not_running,
     restart_counts,
-    running,
     swarm_findings,
     task_health,
 )
@@ -53,12 +54,14 @@ def test_service_replicas_running_and_healthy(service, target_config, stack, eng
         assert not found, found.message
         return
     svc = stack.deployed(service)
-    health = task_health(running(svc.tasks), engine.containers())
+    evidence.source(f"GET /nodes on {engine.url} (the node of each task)")
+    nodes = {n.id: n.hostname for n in engine.nodes()}
+    health = task_health(svc.tasks, svc.has_healthcheck, nodes)
     failures = failures_since(svc.tasks, since)
     evidence.measure(mode=svc.mode, desired=svc.desired_tasks, running=svc.running_tasks, task_health=health,
-                     failures=[describe(t) for t in failures],
-                     not_running=[describe(t) for t in not_running(svc.tasks)])
-    found = evidence.judge(swarm_findings(service, svc, health, failures, window_min))
+                     failures=[describe(t, nodes) for t in failures],
+                     not_running=[describe(t, nodes) for t in not_running(svc.tasks)])
+    found = evidence.judge(swarm_findings(service, svc, health, failures, window_min, nodes))
     assert not found, found.message
 
 

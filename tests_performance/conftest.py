@@ -2,16 +2,18 @@
 
 import pytest
 
+from nestgate.probes.nodes_read import stats_window
 from nestgate.rules.prf06_utilization import UsageWindow
 
 
 @pytest.fixture(scope="session")
-def usage_window(engine, target_config) -> UsageWindow:
-    """`stats_samples` one-shot rounds over every running container of the stack, each round in
-    parallel, `stats_interval_s` apart.
+def usage_window(nodes, target_config) -> UsageWindow:
+    """`stats_samples` rounds over every running container of the stack on every node, each round
+    over all nodes at once (each node's cgroup files through its host), `stats_interval_s` apart.
 
-    An empty stack gives an empty window: the controls fail naming the services they miss.
+    An empty stack gives an empty window: the controls fail naming the services they miss. A node
+    that could not be read is in `unreached`: the controls fail naming it and its tasks.
     """
     perf = target_config.model.performance
-    running = engine.running()
-    return UsageWindow(running, engine.stats_rounds(running, perf.stats_samples, perf.stats_interval_s))
+    containers, rounds, unreached = stats_window(nodes, perf.stats_samples, perf.stats_interval_s)
+    return UsageWindow(containers, rounds, unreached)

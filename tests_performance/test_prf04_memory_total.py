@@ -2,13 +2,14 @@
 (`docker stats --no-stream --format "table {{.Name}}\t{{.MemUsage}}"`).
 
 The stack's total is the sum of every running container's memory use as `docker stats` computes
-it, judged at its peak over the sample rounds; every container's figure is recorded.
+it, on every swarm node running a task of the stack, judged at its peak over the sample rounds;
+every container's figure is recorded. A node whose figures cannot be read fails the control, named.
 """
 
 import pytest
 
 from nestgate.rules.prf04_memory_total import memory_total_findings
-from nestgate.rules.prf06_utilization import MIB
+from nestgate.rules.prf06_utilization import MIB, node_gap_findings
 
 pytestmark = [pytest.mark.performance, pytest.mark.runtime]
 
@@ -24,7 +25,9 @@ def test_stack_memory_total_under_limit(usage_window, engine, target_config, evi
     totals = usage_window.totals()
     evidence.measure(total_mib_per_round=[round(t / MIB, 1) for t in totals],
                      window_s=usage_window.window_s(), round_seconds=usage_window.round_seconds(),
-                     per_container_mib={u.container: round(u.memory_peak_bytes / MIB, 1) for u in usage})
-    found = evidence.judge(memory_total_findings(target.stack, target.services, usage_window,
-                                                 perf.memory_total_limit_mb))
+                     per_container_mib={u.container: round(u.memory_peak_bytes / MIB, 1) for u in usage},
+                     nodes_not_read=[g.describe() for g in usage_window.unreached])
+    found = evidence.judge(node_gap_findings(usage_window.unreached)
+                           + memory_total_findings(target.stack, target.services, usage_window,
+                                                   perf.memory_total_limit_mb))
     assert not found, found.message

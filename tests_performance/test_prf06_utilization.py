@@ -2,13 +2,14 @@
 
 Per container over a window of sample rounds (each round samples the whole stack at once): peak
 memory use against its memory limit, mean CPU over the window against its CPU limit (see
-nestgate.rules.prf06_utilization).
+nestgate.rules.prf06_utilization), on every swarm node that runs one of its replicas; a node whose
+figures cannot be read fails the control, named with the service's tasks on it.
 """
 
 import pytest
 
 from nestgate.gate.params import each_service
-from nestgate.rules.prf06_utilization import utilization_findings
+from nestgate.rules.prf06_utilization import node_gap_findings, utilization_findings
 
 pytestmark = [pytest.mark.performance, pytest.mark.runtime]
 
@@ -24,6 +25,7 @@ def test_utilization_under_limits(service, usage_window, engine, target_config, 
     usage = [u for u in usage_window.per_container() if u.service == service]
     evidence.measure(window_s=window, round_seconds=usage_window.round_seconds(),
                      containers={u.container: u.record() for u in usage})
-    found = evidence.judge(utilization_findings(service, stack_name, usage, window, perf.memory_percent_limit,
-                                                perf.cpu_percent_limit))
+    gaps = node_gap_findings(usage_window.unreached, [service])
+    found = evidence.judge(gaps + (utilization_findings(service, stack_name, usage, window, perf.memory_percent_limit,
+                                                        perf.cpu_percent_limit) if usage or not gaps else []))
     assert not found, found.message

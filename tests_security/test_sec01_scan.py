@@ -37,7 +37,7 @@ def test_scan_reports_show_no_unwaived_p0_p1(target_config, declared, waivers, e
 
     reports = []
     for report in policy.reports:
-        path = target_config.resolve(report.path)
+        path = target_config.in_project(report.path)
         evidence.source(f"{report.format} report {path}")
         reports.append(ScannedReport(report.format, str(path), report.max_age_hours, read_report(path, report.format)))
     evidence.source(f"{declared.source} (service images)")

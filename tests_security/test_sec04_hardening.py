@@ -5,13 +5,15 @@ image's USER), not privileged, all capabilities dropped with additions only from
 allow-list, no-new-privileges in force (container option or daemon default), read-only root
 filesystem, no Docker socket or sensitive host path mounted, no host network/PID/IPC namespace.
 Declared and running settings agree. Services and containers outside the expected list are
-checked too, never ignored.
+checked too, never ignored. Every replica on every swarm node is judged: its processes are read on
+its node through the node's testinfra host; a node that cannot be read fails the control, named.
 """
 
 import pytest
 
 from nestgate.gate.params import each_service
-from nestgate.probes.processes import container_processes
+from nestgate.probes.nodes_read import hardening_view
+from nestgate.rules.prf06_utilization import node_gap_findings
 from nestgate.rules.sec04_hardening import (
     declared_intent,
     drift_findings,
@@ -55,13 +57,12 @@ def test_declared_hardening_of_other_services(target_config, declared, evidence)
     assert not found, found.message
 
 
-def _container_findings(container, target_config, declared, engine, evidence):
+def _container_findings(container, procs, target_config, declared, evidence):
     """Every rule against one running container: engine settings, kernel view, declared intent."""
     allowed, sensitive = _policy(target_config, container.service)
     running = running_intent(container.inspect)
-    procs = container_processes(engine, container)
-    evidence.source(f"GET /containers/{container.name}/json; its PIDs from its cgroup.procs (else GET /top); "
-                    "/proc/<pid>/status of each")
+    evidence.source(f"GET /containers/{container.name}/json (docker inspect on its node); its PIDs from its "
+                    "cgroup.procs (else GET /top); /proc/<pid>/status of each, on its node through its host")
     evidence.measure(**{container.name: {
         "running": running.as_dict(),
         "processes": [{"pid": p.pid, "name": p.name, "uid": p.uid_effective, "cap_eff": f"{p.cap_eff:016x}",
@@ -78,22 +79,31 @@ def _container_findings(container, target_config, declared, engine, evidence):
 
 @pytest.mark.runtime
 @pytest.mark.control("SEC-04", service=each_service)
-def test_running_hardening(service, target_config, stack, declared, engine, evidence):
+def test_running_hardening(service, target_config, stack, declared, nodes, evidence):
     allowed, _ = _policy(target_config, service)
     evidence.limit(cap_add_allowed=allowed, uid="non-zero", cap_eff="none beyond allow-list", no_new_privs=True)
-    containers = stack.running(service)
-    evidence.measure(containers=[c.name for c in containers])
-    found = evidence.judge(f for c in containers for f in _container_findings(c, target_config, declared, engine,
-                                                                                evidence))
+    viewed, gaps = hardening_view(nodes, {service})
+    evidence.source(nodes.source())
+    if not viewed and not gaps:
+        stack.running(service)  # fails naming the service and the stack
+    evidence.measure(containers=[c.name for c, _ in viewed], nodes_not_read=[g.describe() for g in gaps])
+    found = evidence.judge(node_gap_findings(gaps, [service])
+                           + [f for c, procs in viewed
+                              for f in _container_findings(c, procs, target_config, declared, evidence)])
     assert not found, found.message
 
 
 @pytest.mark.runtime
 @pytest.mark.control("SEC-04")
-def test_running_hardening_of_other_containers(target_config, stack, declared, engine, evidence):
+def test_running_hardening_of_other_containers(target_config, stack, declared, nodes, evidence):
     expected = set(target_config.model.target.services)
-    others = [c for c in stack.running() if c.service not in expected]
-    evidence.measure(containers_outside_target_services={c.name: c.service for c in others})
-    found = evidence.judge(f for c in others for f in _container_findings(c, target_config, declared, engine,
-                                                                            evidence))
+    if not any(nodes.placement().values()):
+        stack.running()  # fails when the stack runs nothing at all
+    others, gaps = hardening_view(nodes, outside=expected)
+    evidence.source(nodes.source())
+    evidence.measure(containers_outside_target_services={c.name: c.service for c, _ in others},
+                     nodes_not_read=[g.describe() for g in gaps])
+    found = evidence.judge(node_gap_findings(gaps)
+                           + [f for c, procs in others
+                              for f in _container_findings(c, procs, target_config, declared, evidence)])
     assert not found, found.message

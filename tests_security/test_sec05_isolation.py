@@ -2,13 +2,15 @@
 
 Networks declared internal are internal at runtime; data services (postgres, redis by default)
 attach only to internal networks and publish no ports; only the edge service(s) publish ports;
-a TCP connect from the host to each data service's ports is refused.
+a TCP connect from the host to each data service's ports is refused: from every node that runs a
+replica of it, through the node's testinfra host (a node that cannot be reached fails, named).
 """
 
 import pytest
 
 from nestgate.probes import swarm_objects
-from nestgate.probes.tcp import connect_all, directly_routed, local_addresses
+from nestgate.probes.nodes_read import data_connects
+from nestgate.rules.prf06_utilization import node_gap_findings
 from nestgate.rules.sec05_isolation import (
     container_networks,
     container_published,
@@ -43,23 +45,9 @@ def test_declared_segregation(target_config, declared, evidence):
     assert not found, found.message
 
 
-def _connects_from_host(c, ports, gateway_addrs, timeout_s):
-    """(connects, evidence) for one data container: real TCP connects from here to its ports."""
-    on = container_networks(c.inspect)
-    container_addrs = {a for addrs in on.values() for a in addrs} | set(gateway_addrs)
-    # Overlay addresses have no route from the host: a connect there would test the default
-    # gateway, not the container. The host's own addresses always count.
-    unrouted = sorted(a for a in container_addrs if not directly_routed(a))
-    addresses = sorted((container_addrs - set(unrouted)) | set(local_addresses()))
-    if not ports:
-        return [], {}
-    results = connect_all(host_side_targets(addresses, ports, container_published(c.inspect)), timeout_s)
-    return results, {"connects": [r.describe() for r in results], "not_routed_from_host": unrouted}
-
-
 @pytest.mark.runtime
 @pytest.mark.control("SEC-05")
-def test_running_segregation(target_config, stack, declared, engine, evidence):
+def test_running_segregation(target_config, stack, declared, engine, nodes, evidence):
     t = target_config.model.target
     iso = target_config.model.security.isolation
     nets = {n.name: n for n in swarm_objects.networks(engine)}
@@ -82,18 +70,36 @@ def test_running_segregation(target_config, stack, declared, engine, evidence):
     found += publisher_findings({name: sorted(set(ports)) for name, ports in publishing.items()},
                                 t.edge_services, t.data_services)
 
-    # Data services: internal networks only, and nothing answers from the host.
+    # Data services: internal networks only, and nothing answers from the host they run on.
     gateways = swarm_objects.gateway_addresses(engine)
-    evidence.source(f"GET /networks/docker_gwbridge on {engine.url}; TCP connects from this host")
+
+    def ports_of(c):
+        return probe_ports(iso.data_ports.get(c.service, []), c.inspect)
+
+    def targets_of(c, addresses):
+        return host_side_targets(addresses, ports, container_published(c.inspect)) if (ports := ports_of(c)) else []
+
+    def addresses_of(c):
+        return {a for addrs in container_networks(c.inspect).values() for a in addrs}
+
+    reached, gaps = data_connects(nodes, set(t.data_services), gateways, targets_of, addresses_of,
+                                  iso.connect_timeout_s)
+    evidence.source(f"GET /networks/docker_gwbridge on {engine.url}; TCP connects from each node that runs a "
+                    "data service, through its testinfra host")
+    evidence.source(nodes.source())
+    found += node_gap_findings(gaps, t.data_services)
+    unread = {task.rpartition(".")[0] for g in gaps for task in g.tasks}
     probed = {}
     for d in t.data_services:
-        containers = [c for c in running if c.service == d]
-        found += no_container_findings(d, containers, engine.stack)
-        for c in containers:
-            ports = probe_ports(iso.data_ports.get(d, []), c.inspect)
-            connects, probed[c.name] = _connects_from_host(c, ports, gateways.get(c.id, []), iso.connect_timeout_s)
+        seen = [r for r in reached if r.container.service == d]
+        if d not in unread:
+            found += no_container_findings(d, seen, engine.stack)
+        for r in seen:
+            c = r.container
+            probed[c.name] = {"node": r.node, "connects": [x.describe() for x in r.results],
+                              "not_routed_from_host": r.not_routed}
             found += data_container_findings(f"data service {d}: container {c.name}", d,
-                                             container_networks(c.inspect), internal, ports, connects)
+                                             container_networks(c.inspect), internal, ports_of(c), r.results)
     evidence.measure(tcp_connects_from_host=probed)
     evidence.limit(internal_networks="Internal true", data_service_networks="internal only",
                    publishers=t.edge_services, tcp_from_host="not connected")

@@ -53,6 +53,10 @@ class Build(Strict):
     command_timeout_s: float = Field(600.0, gt=0, description=(
         "BLD-02/03/04: upper bound in seconds for each Node command (module resolution, type-check, tests)."))
     images: Images = Field(default_factory=Images, description="BLD-01: the image builds.")
+    compose_only_files: list[str] = Field(default_factory=list, description=(
+        "BLD-06: those of target.compose_files that are run with `docker compose` only, never `docker stack "
+        "deploy` (e.g. a development file): they get Compose's rules, not the swarm ones. Empty: every file "
+        "gets swarm rules when target.orchestrator is swarm."))
     shared: SharedPackage = Field(default_factory=SharedPackage, description=(
         "BLD-02: the shared package and its consumers."))
     typecheck_commands: list[list[str]] = Field(default_factory=lambda: [["npm", "run", "typecheck"]], description=(

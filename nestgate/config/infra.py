@@ -7,6 +7,7 @@ import re
 from pydantic import Field, field_validator, model_validator
 
 from nestgate.config.base import Port, SecretRef, Strict
+from nestgate.config.integrity import Integrity
 
 # A placeholder is a value nobody meant to ship; names are printed, values never are.
 DEFAULT_PLACEHOLDERS: dict[str, str] = {
@@ -34,10 +35,16 @@ class EnvCheck(Strict):
         "INF-02: the services that read the required variables, one subject each (MediaNest: the backend, "
         "service `app`)."))
     required: list[str] = Field(default_factory=list, description=(
-        "INF-02: names of the variables that must be set, non-empty and no placeholder; empty = every "
-        "variable named in env_example."))
+        "INF-02: names of the variables that must be set, non-empty and no placeholder; empty = the entries "
+        "env_example marks required (an entry with a value, or left empty with a note on how to fill it; "
+        "commented-out, bare empty, or noted `optional` entries are optional). Every variable a service "
+        "receives, required or not, fails when empty or a placeholder."))
+    optional: list[str] = Field(default_factory=list, description=(
+        "INF-02: names that are optional whatever env_example says: unset is noted in the evidence, not failed "
+        "(set, they must still hold a real value)."))
     env_example: str = Field(".env.example", description=(
-        "INF-02: file listing the required variables when required is empty, relative to target.project_dir."))
+        "INF-02: the example env file whose entries say which variables are required when required is empty, "
+        "relative to target.project_dir."))
     placeholders: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PLACEHOLDERS), min_length=1, description=(
         "INF-02: kind of placeholder -> regular expression searched in each value. A match fails; only the "
         "kind is printed, never the value. One or more: an empty table would switch the placeholder check off."))
@@ -189,3 +196,5 @@ class Infra(Strict):
     logs: Logs = Field(default_factory=Logs, description="INF-07: which log lines count as errors, over what window.")
     rollback: Rollback = Field(default_factory=Rollback, description=(
         "INF-08: where previous images and rollback drills are recorded, and how recent a drill must be."))
+    integrity: Integrity = Field(default_factory=Integrity, description=(
+        "INF-09: amcheck, foreign-key orphans and the deploy's before/after row counts and checksums."))

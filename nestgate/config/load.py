@@ -28,11 +28,18 @@ class LoadedConfig:
         return self.path.parent
 
     def resolve(self, relative: str) -> Path:
-        """A path from the config, taken relative to the config file's directory."""
+        """A file the operator holds (credential file, ssh key, watch history, drill record), taken
+        relative to the config file's directory."""
         return (self.base_dir / relative).resolve()
+
+    def in_project(self, relative: str) -> Path:
+        """A file of the target project (scan report, env example, build path), taken relative to
+        target.project_dir: "copy nestgate.toml next to the checkout" must not move them."""
+        return (self.project_dir / relative).resolve()
 
     @property
     def project_dir(self) -> Path:
+        """target.project_dir, relative to the config file's directory."""
         return self.resolve(self.model.target.project_dir)
 
     @property

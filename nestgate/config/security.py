@@ -16,9 +16,9 @@ SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "NEGLIGIBLE", "UNKNOWN")
 
 
 class ScanReport(Strict):
-    """One scanner report (SEC-01), relative to the config file's directory."""
+    """One scanner report (SEC-01), relative to target.project_dir."""
 
-    path: str = Field(description="SEC-01: the report file, relative to the config file.")
+    path: str = Field(description="SEC-01: the report file, relative to target.project_dir.")
     format: Literal["trivy", "grype", "sarif"] = Field(description=(
         "SEC-01: the report's format: \"trivy\" (Trivy JSON), \"grype\" (Grype JSON) or \"sarif\" (SARIF 2.1.0)."))
     max_age_hours: float = Field(default=24.0, gt=0, description=(

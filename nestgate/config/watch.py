@@ -10,12 +10,13 @@ from pydantic import Field, field_validator, model_validator
 
 from nestgate.config.base import Percent, Strict
 
-# The controls a watch round runs by default: infra health, response time and memory, monitoring.
-DEFAULT_CONTROLS = ["INF-04", "INF-06", "PRF-04", "PRF-05", "PRF-06", "SEC-07"]
+# The controls a watch round runs by default: infra health, response time and memory, monitoring, and
+# data integrity (the Level 3 data-integrity trigger and the data-consistency KPI read its results).
+DEFAULT_CONTROLS = ["INF-04", "INF-06", "INF-09", "PRF-04", "PRF-05", "PRF-06", "SEC-07"]
 
 
 class Triggers(Strict):
-    """Level 1 and Level 2 conditions, evaluated over the history after every sample."""
+    """Level 1, 2 and 3 conditions, evaluated over the history after every sample."""
 
     service_down_s: float = Field(120.0, gt=0, description=(
         "Level 1 service-down: seconds a service may be down before the trigger fires."))
@@ -54,6 +55,17 @@ class Triggers(Strict):
     baseline_samples: int = Field(5, ge=1, description=(
         "Level 2 response-degraded: an endpoint's baseline is the median of its first N answered samples "
         "after the watch started."))
+    unavailable_s: float = Field(60.0, gt=0, description=(
+        "Level 3 complete-unavailability: seconds every watch endpoint must fail before it fires."))
+    system_wide_fraction: float = Field(0.5, gt=0, le=1, description=(
+        "Level 3 system-wide-failure: fires when a Level 1 trigger is active on at least this fraction of the "
+        "sampled services at once (0.5: half of them, rounded up), and on no fewer than multiple_services."))
+    breach_window_s: float = Field(300.0, gt=0, description=(
+        "Level 3 security-breach-confirmed: a monitor alert about a service fires it when an auth-failures or "
+        "error-rate event of that service lies within this many seconds of it (the alert alone does not)."))
+    integrity_controls: list[str] = Field(default_factory=lambda: ["INF-09"], description=(
+        "Level 3 data-integrity: control IDs whose failure in a controls round is a data integrity compromise "
+        "(they must be among watch.controls to be run)."))
 
 
 class Actions(Strict):
@@ -67,12 +79,38 @@ class Actions(Strict):
     capture_logs_since_s: float = Field(900.0, gt=0, description=(
         "Seconds of logs before the event that capture_logs writes."))
     notify_webhook: str = Field("", description=(
-        "Level 1 and 2: URL the event is POSTed to as JSON; \"\" = none. Only its origin is recorded, since a "
+        "Every level: URL the event is POSTed to as JSON; \"\" = none. Only its origin is recorded, since a "
         "webhook's path often is its credential."))
     notify_command: list[str] = Field(default_factory=list, description=(
-        "Level 1 and 2: argv list run with the event as JSON on stdin; empty = none."))
+        "Every level: argv list run with the event as JSON on stdin; empty = none."))
     notify_timeout_s: float = Field(10.0, gt=0, description=(
         "Seconds each notification (webhook or command) may take."))
+    rollback_command: list[str] = Field(default_factory=list, description=(
+        "Level 3: argv list run once per emergency (the first Level 3 event; later ones within "
+        "rollback_cooldown_s do not run it again), timed against kpi.rollback_s; empty = none."))
+    rollback_timeout_s: float = Field(600.0, gt=0, description=(
+        "Seconds the Level 3 rollback command may run before it is stopped (and recorded failed)."))
+    rollback_cooldown_s: float = Field(1800.0, gt=0, description=(
+        "Seconds after a Level 3 rollback during which further Level 3 events do not roll back again."))
+    incident_bundle: bool = Field(False, description=(
+        "Level 3: collect an incident bundle (as `nestgate incident collect`: logs since capture_logs_since_s "
+        "before the event, inspect, last gate results, hashed) into evidence_dir."))
+
+
+class Route(Strict):
+    """Where one level's notifications go (in addition to actions.notify_webhook / notify_command)."""
+
+    webhook: str = Field("", description="URL the event is POSTed to as JSON; \"\" = none (only its origin is "
+                         "recorded).")
+    command: list[str] = Field(default_factory=list, description="argv list run with the event as JSON on stdin.")
+
+
+class Notify(Strict):
+    """Notification routes per escalation level: who is told at which level."""
+
+    level1: Route = Field(default_factory=Route, description="Level 1 (Automatic Response) events.")
+    level2: Route = Field(default_factory=Route, description="Level 2 (Manual Intervention) events.")
+    level3: Route = Field(default_factory=Route, description="Level 3 (Emergency Response) events.")
 
 
 class Kpi(Strict):
@@ -116,6 +154,7 @@ class Watch(Strict):
     triggers: Triggers = Field(default_factory=Triggers, description=(
         "Level 1 and Level 2 escalation conditions, evaluated after every sample."))
     actions: Actions = Field(default_factory=Actions, description="What a fired trigger does (each opt-in).")
+    notify: Notify = Field(default_factory=Notify, description="Notification routes per level (each opt-in).")
     kpi: Kpi = Field(default_factory=Kpi, description="Targets of the procedure's success metrics (`nestgate kpi`).")
 
     @field_validator("controls")

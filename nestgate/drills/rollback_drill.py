@@ -40,7 +40,7 @@ class Outcome:
     def passed(self) -> bool:
         """Restored within the limit, and a drill is back on the new release."""
         r = self.record
-        return r.restored and r.seconds <= r.limit_s and r.rolled_forward is not False
+        return r.restored and r.seconds < r.limit_s and r.rolled_forward is not False  # "< 5 Minutes"
 
 
 def _now() -> dt.datetime:

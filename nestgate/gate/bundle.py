@@ -191,11 +191,25 @@ def verify_bundle(bundle: Path) -> dict[str, Any]:
     return read_json(bundle / "evidence.json")
 
 
+def _unhashed_dirs(folder: Path) -> set[str]:
+    """Top-level folders the bundle's own manifest declares outside its hashes ("unhashed_dirs"): what
+    is added after the bundle is sealed and verified on its own, e.g. the sign-offs of a completion
+    record (each a signed statement). The manifest is hashed itself, so the list cannot be widened
+    unnoticed."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    dirs = manifest.get("unhashed_dirs") if isinstance(manifest, dict) else None
+    return {d for d in dirs if isinstance(d, str) and d and "/" not in d} if isinstance(dirs, list) else set()
+
+
 def _tree(folder: Path, also_skip: tuple[str, ...] = ()) -> list[str]:
-    """Every file under `folder`, relative, except the top-level SHA256SUMS and its signature."""
-    skip = {SUMS, SIGNATURE, *also_skip}
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                  if p.is_file() and p.relative_to(folder).as_posix() not in skip)
+    """Every file under `folder`, relative, except the top-level SHA256SUMS and its signature (and
+    the folders the manifest declares unhashed)."""
+    skip, skip_dirs = {SUMS, SIGNATURE, *also_skip}, _unhashed_dirs(folder)
+    names = (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    return sorted(n for n in names if n not in skip and n.split("/", 1)[0] not in skip_dirs)
 
 
 def write_tree_manifest(folder: Path, fmt: str, *, sign_key: Path | None = None, **extra: Any) -> dict[str, Any]:
@@ -282,7 +296,7 @@ def sums_problems(folder: Path) -> list[Problem]:
 
 
 # -- signing: OpenSSH signatures (ssh-keygen -Y), namespace "nestgate" -------------------------------
-def _ssh_keygen(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+def ssh_keygen_y(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(["ssh-keygen", "-Y", *args], input=stdin, capture_output=True, timeout=120,
                               check=False, stdin=None if stdin is not None else subprocess.DEVNULL)
@@ -292,16 +306,16 @@ def _ssh_keygen(args: list[str], stdin: bytes | None = None) -> subprocess.Compl
         raise BundleError(f"ssh-keygen -Y {args[0]} did not finish within 120 s") from None
 
 
-def _last_line(proc: subprocess.CompletedProcess[bytes]) -> str:
+def ssh_last_line(proc: subprocess.CompletedProcess[bytes]) -> str:
     lines = (proc.stderr or proc.stdout).decode(errors="replace").strip().splitlines()
     return lines[-1] if lines else f"exit status {proc.returncode}"
 
 
 def sign_sums(folder: Path, key: Path) -> Path:
     """SHA256SUMS.sig: `ssh-keygen -Y sign -f KEY -n nestgate SHA256SUMS`."""
-    proc = _ssh_keygen(["sign", "-f", str(key), "-n", NAMESPACE, str(folder / SUMS)])
+    proc = ssh_keygen_y(["sign", "-f", str(key), "-n", NAMESPACE, str(folder / SUMS)])
     if proc.returncode != 0 or not (folder / SIGNATURE).is_file():
-        raise BundleError(f"cannot sign {folder / SUMS} with {key}: {_last_line(proc)}")
+        raise BundleError(f"cannot sign {folder / SUMS} with {key}: {ssh_last_line(proc)}")
     return folder / SIGNATURE
 
 
@@ -325,7 +339,7 @@ def signature_check(folder: Path, allowed_signers: Path, identity: str | None = 
     if not (folder / SIGNATURE).is_file():
         return "", [Problem(SIGNATURE, "missing: the bundle is not signed, but --allowed-signers asks for a signature")]
     if identity is None:
-        found = _ssh_keygen(["find-principals", "-s", sig, "-f", str(allowed_signers)])
+        found = ssh_keygen_y(["find-principals", "-s", sig, "-f", str(allowed_signers)])
         if found.returncode != 0:
             return "", [Problem(SIGNATURE, f"signed by a key not in {allowed_signers}")]
         identity = found.stdout.decode(errors="replace").split()[0]
@@ -333,7 +347,7 @@ def signature_check(folder: Path, allowed_signers: Path, identity: str | None = 
         data = (folder / SUMS).read_bytes()
     except OSError as exc:
         return "", [Problem(SUMS, f"unreadable: {exc.strerror or exc}")]
-    proc = _ssh_keygen(["verify", "-f", str(allowed_signers), "-I", identity, "-n", NAMESPACE, "-s", sig], data)
+    proc = ssh_keygen_y(["verify", "-f", str(allowed_signers), "-I", identity, "-n", NAMESPACE, "-s", sig], data)
     if proc.returncode != 0:
-        return "", [Problem(SIGNATURE, f"does not verify SHA256SUMS as signed by {identity}: {_last_line(proc)}")]
+        return "", [Problem(SIGNATURE, f"does not verify SHA256SUMS as signed by {identity}: {ssh_last_line(proc)}")]
     return f"good signature by {identity}", []

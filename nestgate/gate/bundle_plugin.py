@@ -171,7 +171,7 @@ class BundlePlugin:
     def _write_findings(self, records: list[dict[str, Any]]) -> None:
         """findings.sarif, and gl-code-quality-report.json under GitLab CI, from the redacted records."""
         paths = self.cfg.compose_paths if self.cfg is not None else []
-        locator = Locator(paths)
+        locator = Locator(paths, self.cfg.project_dir if self.cfg is not None else None)
         self.failures = failures(records, self.sides, locator)
         base = self.cfg.project_dir if self.cfg is not None else None
         sarif = sarif_document(self.failures, nestgate.__version__, base, self.verdict.complete, locator.notes)

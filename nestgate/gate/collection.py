@@ -13,8 +13,10 @@ import pytest
 
 from nestgate.catalog import CONTROLS, GATES, SIDES
 from nestgate.config.load import ENV_VAR
+from nestgate.errors import ConfigError
 from nestgate.gate.options import selected_controls
 from nestgate.gate.state import CONFIG_PATH_KEY, loaded_config
+from nestgate.gate.subjects import exclusion_errors
 
 
 def _gate_dir(item: pytest.Item) -> str | None:
@@ -72,6 +74,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if loaded_config(config) is None and any(is_gate_test(item) for item in items):
         raise pytest.UsageError(f"{config.stash[CONFIG_PATH_KEY]}: target config not found "
                                 f"(give --target-config PATH or set ${ENV_VAR})")
+    cfg = loaded_config(config)
+    if cfg is not None and cfg.model.target.exclude and any(is_gate_test(item) for item in items):
+        try:
+            exclusion_errors(cfg)
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
     wanted = selected_controls(config)
     if wanted is not None:
         dropped = [i for i in items if is_gate_test(i) and control_of(i) not in wanted]

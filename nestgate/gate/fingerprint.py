@@ -75,6 +75,8 @@ def target_fingerprint(cfg: LoadedConfig | None) -> dict[str, Any]:
         "orchestrator": t.orchestrator,
         "stack": t.stack,
         "compose_files": compose_hashes(cfg),
+        "compose_profiles": t.compose_profiles,
+        "excluded_services": [{"service": e.service, "reason": e.reason} for e in t.exclude],
         "project": git_commit(cfg),
         "engine": engine_facts(cfg),
     }

@@ -13,9 +13,10 @@ from nestgate.gate.evidence import Evidence
 from nestgate.gate.stack import Stack
 from nestgate.gate.state import CONFIG_PATH_KEY, EVIDENCE_KEY, loaded_config, run_waivers
 from nestgate.gate.waivers import Waiver
-from nestgate.probes.declared import LazyDeclared
+from nestgate.probes.declared import LazyDeclared, declared_for
 from nestgate.probes.engine import Engine
 from nestgate.probes.http import Http
+from nestgate.probes.nodes import Nodes
 
 
 @pytest.fixture(scope="session")
@@ -47,9 +48,17 @@ def engine(target_config: LoadedConfig) -> Engine:
 
 
 @pytest.fixture(scope="session")
+def nodes(target_config: LoadedConfig, engine: Engine) -> Nodes:
+    """Every swarm node running a task of the stack, each reached through its testinfra host on first
+    use (SEC-04's kernel view, SEC-05's connects, PRF-04/PRF-06's cgroup figures); one per run."""
+    return Nodes.for_target(target_config, engine)
+
+
+@pytest.fixture(scope="session")
 def declared(target_config: LoadedConfig) -> LazyDeclared:
-    """The compose files as the real Compose CLI resolves them; loaded on first use."""
-    return LazyDeclared(target_config)
+    """The compose files as the real Compose CLI resolves them; loaded on first use (or already at
+    collection, for the subjects: the same model either way)."""
+    return declared_for(target_config)
 
 
 @pytest.fixture(scope="session")

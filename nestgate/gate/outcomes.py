@@ -25,6 +25,7 @@ from nestgate.gate.verdict import CONTROL_PROP, WAIVER_PROP
 from nestgate.gate.waivers import active_waiver
 from nestgate.redact import REDACTOR
 from nestgate.rules.findings import Findings
+from nestgate.rules.messages import CAP, capped
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -61,6 +62,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             del report.wasxfail
         report.outcome = "failed"
         report.longrepr = f"{cid}: a control may not skip ({reason})"
+    if report.failed and isinstance(report.longrepr, str):
+        # One capped line wherever the failure came from (a probe's error, a control's own assert);
+        # findings are capped in their message already and stay whole in the evidence.
+        report.longrepr = capped(report.longrepr, CAP)
     waiver = _waive(item, report, cid)
     _scrub(report)
     props: list[tuple[str, str]] = []

@@ -16,6 +16,7 @@ from nestgate.catalog import CONTROLS, SIDES
 from nestgate.config import LoadedConfig
 from nestgate.gate.collection import control_of
 from nestgate.gate.state import LEDGER_KEY, loaded_config
+from nestgate.gate.subjects import judged_services
 from nestgate.rules.sec06_rotation import destructive_allowed
 
 EMPTY_MARK = "nestgate_empty"
@@ -23,7 +24,9 @@ EMPTY_MARK = "nestgate_empty"
 
 # -- value sources ------------------------------------------------------------------------
 def each_service(cfg: LoadedConfig) -> list[str]:
-    return list(cfg.model.target.services)
+    """Every service of the compose model and of target.services, less target.exclude
+    (nestgate.gate.subjects)."""
+    return judged_services(cfg)
 
 
 def each_response_endpoint(cfg: LoadedConfig) -> list[str]:

@@ -30,6 +30,7 @@ from nestgate.gate import collection, configure, fixtures, outcomes, params
 from nestgate.gate.coverage import Ledger
 from nestgate.gate.options import add_options, check_controls_in_gates, check_mark_expression, selected_controls
 from nestgate.gate.state import CONFIG_KEY, CONFIG_PATH_KEY, LEDGER_KEY, loaded_config
+from nestgate.gate.subjects import exclusion_lines
 from nestgate.gate.verdict import VerdictPlugin
 from nestgate.redact import REDACTOR
 
@@ -120,4 +121,5 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if cfg is None:
         return []
     t = cfg.model.target
-    return [REDACTOR.scrub(f"nestgate target: {t.name} ({t.orchestrator} stack {t.stack!r}) from {cfg.path}")]
+    return [REDACTOR.scrub(line) for line in
+            [f"nestgate target: {t.name} ({t.orchestrator} stack {t.stack!r}) from {cfg.path}", *exclusion_lines(cfg)]]

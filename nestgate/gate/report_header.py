@@ -99,6 +99,8 @@ def environment(fingerprint: dict[str, Any], verdicts: Sequence[GateVerdict], wa
         rows["Stack"] = fingerprint["stack"]
         rows["Engine"], rows["Swarm node"] = _engine(fingerprint.get("engine") or {})
         rows["Compose files"] = {name: f"sha256 {digest}" for name, digest in fingerprint["compose_files"].items()}
+        rows["Excluded from judgement"] = {e["service"]: e["reason"] for e in fingerprint.get("excluded_services", [])
+                                           } or "none"
         rows["Git commit"] = _commit(fingerprint.get("project") or {})
         rows["Target config"] = f"{fingerprint['config']} (sha256 {fingerprint.get('config_sha256')})"
     else:

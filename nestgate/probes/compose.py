@@ -63,24 +63,31 @@ def compose_command() -> tuple[str, ...]:
 
 
 def compose(
-    args: list[str], files: list[Path], project_dir: Path, project: str, timeout_s: float
+    args: list[str], files: list[Path], project_dir: Path, project: str, timeout_s: float,
+    profiles: list[str] | None = None,
 ) -> CommandResult:
-    """Run `compose -f ... --project-directory ... -p PROJECT ARGS`."""
+    """Run `compose -f ... --project-directory ... -p PROJECT [--profile P ...] ARGS`. With `profiles`
+    (target.compose_profiles as --profile options) $COMPOSE_PROFILES is not passed on: the config wins."""
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise EvidenceUnavailable(f"compose file not found: {', '.join(missing)}")
     argv = [*compose_command()]
     for f in files:
         argv += ["-f", str(f)]
-    argv += ["--project-directory", str(project_dir), "-p", project, *args]
-    return run(argv, timeout_s=timeout_s, cwd=project_dir)
+    argv += ["--project-directory", str(project_dir), "-p", project, *(profiles or []), *args]
+    env = None if profiles is None else {k: v for k, v in os.environ.items() if k != "COMPOSE_PROFILES"}
+    return run(argv, timeout_s=timeout_s, cwd=project_dir, env=env)
 
 
-def resolved_config(files: list[Path], project_dir: Path, project: str, timeout_s: float) -> dict:
-    """`compose config --format json`: interpolation, profiles and overrides as Docker means them."""
-    result = compose(["config", "--format", "json"], files, project_dir, project, timeout_s)
+def resolved_config(files: list[Path], project_dir: Path, project: str, timeout_s: float,
+                    profiles: list[str] | None = None) -> dict:
+    """`compose config --format json`: interpolation, profiles and overrides as Docker means them.
+    A rejection says only the exit status: BLD-06 reports Compose's own words once (one root cause,
+    one message), every other control points to it."""
+    result = compose(["config", "--format", "json"], files, project_dir, project, timeout_s, profiles)
     if not result.ok:
-        raise ComposeRejected(f"Compose rejected {', '.join(map(str, files))}: {result.last_error_line()}")
+        raise ComposeRejected(f"compose model unavailable: see BLD-06 (docker compose config exited "
+                              f"{result.returncode})")
     try:
         return json.loads(result.stdout)
     except json.JSONDecodeError as exc:

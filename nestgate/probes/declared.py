@@ -6,7 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nestgate.config import LoadedConfig
+from nestgate.config.subjects import ALL_PROFILES, profile_args
+from nestgate.errors import ComposeRejected, EvidenceUnavailable, one_line
 from nestgate.probes.compose import resolved_config
+
+REASON_MAX = 160  # the pointer stays one short line; BLD-06 carries the whole reason
 
 
 @dataclass(frozen=True)
@@ -17,6 +21,11 @@ class DeclaredService:
     @property
     def has_build(self) -> bool:
         return "build" in self.spec
+
+    @property
+    def profiles(self) -> list[str]:
+        """The Compose profiles the service belongs to; empty: always active."""
+        return [str(p) for p in self.spec.get("profiles") or []]
 
     def get(self, *path: str, default: Any = None) -> Any:
         """A nested key of the service spec, e.g. get("deploy", "resources", "limits", "memory")."""
@@ -48,12 +57,30 @@ class DeclaredModel:
         """The name a declared secret has in the engine (`name:` honoured)."""
         return str(self.secrets.get(key, {}).get("name") or key)
 
+    def profiled(self) -> dict[str, list[str]]:
+        """Service -> its profiles, for the services that have any."""
+        return {name: svc.profiles for name, svc in self.services.items() if svc.profiles}
+
 
 def load_declared(cfg: LoadedConfig) -> DeclaredModel:
-    """Raises ComposeRejected (Compose's own message) or EvidenceUnavailable; never a traceback."""
+    """The model with target.compose_profiles active (default every profile). Any failure to build it
+    raises ComposeRejected as one short line pointing to BLD-06, which reports the cause itself."""
     target = cfg.model.target
-    raw = resolved_config(cfg.compose_paths, cfg.project_dir, target.stack, target.call_timeout_s)
+    try:
+        raw = resolved_config(cfg.compose_paths, cfg.project_dir, target.stack, target.call_timeout_s,
+                              profile_args(target.compose_profiles))
+    except ComposeRejected:
+        raise
+    except EvidenceUnavailable as exc:  # no file, no Compose CLI, a hang: still BLD-06's to tell in full
+        reason = one_line(exc)
+        reason = reason if len(reason) <= REASON_MAX else reason[:REASON_MAX - 3] + "..."
+        raise ComposeRejected(f"compose model unavailable: see BLD-06 ({reason})") from None
     return DeclaredModel(raw=raw)
+
+
+def profiles_shown(cfg: LoadedConfig) -> str:
+    setting = cfg.model.target.compose_profiles
+    return "every profile" if setting == ALL_PROFILES else f"profiles {', '.join(setting) or '(none)'}"
 
 
 class LazyDeclared:
@@ -71,8 +98,21 @@ class LazyDeclared:
 
     @property
     def source(self) -> str:
-        """Where the declared facts come from, for a control's evidence."""
-        return f"compose config of {self.files}"
+        """Where the declared facts come from, for a control's evidence: the files, the profiles made
+        active and, once loaded, which service belongs to which profile."""
+        shown = f"compose config of {self.files} ({profiles_shown(self._cfg)})"
+        profiled = self._model.profiled() if self._model is not None else {}
+        if profiled:
+            shown += "; profiled services: " + ", ".join(f"{n} [{', '.join(p)}]" for n, p in profiled.items())
+        return shown
+
+    def service_names(self) -> list[str] | None:
+        """The model's services, in file order; None when the model cannot be built (the controls
+        that need it then fail pointing to BLD-06)."""
+        try:
+            return list(self.model().services)
+        except EvidenceUnavailable:
+            return None
 
     def model(self) -> DeclaredModel:
         if self._error is not None:
@@ -87,3 +127,15 @@ class LazyDeclared:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.model(), name)
+
+
+_SHARED: dict[int, tuple[LoadedConfig, LazyDeclared]] = {}
+
+
+def declared_for(cfg: LoadedConfig) -> LazyDeclared:
+    """One declared model per loaded config and process: the subjects collection derives from it and
+    the model the controls judge are the same `compose config` result."""
+    held = _SHARED.get(id(cfg))
+    if held is None or held[0] is not cfg:
+        held = _SHARED[id(cfg)] = (cfg, LazyDeclared(cfg))
+    return held[1]

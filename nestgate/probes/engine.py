@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import docker
 import docker.errors
 import requests
+from docker.constants import MINIMUM_DOCKER_API_VERSION
 
 from nestgate.errors import EngineUnreachable, EvidenceUnavailable, one_line
 from nestgate.probes import cgroup_stats
+from nestgate.probes.engine_endpoint import Endpoint, EndpointError, resolve
 from nestgate.probes.engine_facts import (
     ContainerFacts,
     LogLine,
@@ -30,13 +34,13 @@ from nestgate.probes.engine_facts import (
     SwarmFacts,
     TaskFacts,
 )
+from nestgate.probes.readers.service_logs import service_log_lines
 from nestgate.probes.readers.timestamps import epoch
 
 if TYPE_CHECKING:
     from nestgate.config.target import Target
 
 T = TypeVar("T")
-DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 # Inspect and stats calls are I/O bound on the daemon; this many run at once.
 PARALLEL_CALLS = 32
 
@@ -47,11 +51,19 @@ class Engine:
     """One Docker engine, as seen from the host running nestgate."""
 
     def __init__(self, docker_host: str, timeout_s: float, stack: str, orchestrator: str) -> None:
-        self.url = docker_host or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
+        # Resolved as the Docker CLI resolves it (nestgate/probes/engine_endpoint.py); a bad value
+        # fails the first call, so each control that needs the engine fails with the reason.
+        self.endpoint: Endpoint | None = None
+        self._endpoint_error = ""
+        try:
+            self.endpoint = resolve(docker_host, os.environ, Path.home())
+        except EndpointError as exc:
+            self._endpoint_error = str(exc)
+        self.url = self.endpoint.url if self.endpoint else docker_host or "(no usable Docker endpoint)"
         self.timeout_s = timeout_s
         self.stack = stack
         self.orchestrator = orchestrator
-        self._client: docker.DockerClient | None = None
+        self._client: docker.APIClient | None = None
         self._lock = threading.Lock()
         self._containers: list[ContainerFacts] | None = None
         self.calls = 0  # API calls made, for benchmarks
@@ -65,15 +77,16 @@ class Engine:
     def _api(self) -> docker.APIClient:
         with self._lock:
             if self._client is None:
+                if self.endpoint is None:
+                    raise EngineUnreachable(f"Docker engine endpoint unusable: {self._endpoint_error}")
                 try:
-                    self._client = docker.DockerClient(
-                        base_url=self.url, timeout=int(self.timeout_s) or 1, version="auto"
-                    )
-                except _UNREACHABLE as exc:
+                    self._client = connect(self.endpoint, int(self.timeout_s) or 1)
+                except _UNREACHABLE as exc:  # the reason first: a failure line is cut at 300 characters
                     raise EngineUnreachable(
-                        f"Docker engine unreachable at {self.url}: {one_line(exc)}"
+                        f"Docker engine unreachable at {self.url}: {connect_reason(exc)} "
+                        f"({self.endpoint.describe_source()})"
                     ) from None
-            return self._client.api
+            return self._client
 
     def call(self, what: str, fn: Callable[[docker.APIClient], T]) -> T:
         """Run one API call; transport failures become EngineUnreachable naming the daemon."""
@@ -257,6 +270,51 @@ class Engine:
             raise EvidenceUnavailable(f"logs of container {container.name}: {one_line(exc)}") from None
         return log_lines_from_raw(raw, container)
 
+    def node_names(self) -> dict[str, str]:
+        """Swarm node ID -> hostname (GET /nodes, a manager's view)."""
+        return {n.id: n.hostname for n in self.nodes()}
+
+    def service_logs(self, service: ServiceState, since: float, nodes: Mapping[str, str]) -> list[LogLine]:
+        """Every task's stdout and stderr lines of a swarm service since an epoch time, through the
+        manager (`docker service logs <task>`: the tasks on every node), each with its task and node.
+
+        One task at a time (all in parallel), every task that had a container, running or not: on
+        this engine (API 1.41) the service-wide read can stall for good while each task's own read
+        answers at once. Each read is one bounded answer, not the SDK's stream (the SDK turns the
+        socket timeout off for streams): silence past the call timeout fails the control."""
+        tasks = [t for t in service.tasks if t.container_id]
+        if not tasks:
+            return []
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_CALLS, len(tasks))) as pool:
+            raws = list(pool.map(lambda t: self._task_logs(service, t.id, since), tasks))
+        by_id = {t.id: t for t in service.tasks}
+        lines = [line for raw in raws
+                 for line in service_log_lines(raw, service.name, self._full_name(service.name), by_id, nodes)]
+        return sorted(lines, key=lambda line: line.timestamp)  # stable: a task's continuation lines stay put
+
+    def _task_logs(self, service: ServiceState, task_id: str, since: float) -> bytes:
+        params = {"details": True, "follow": False, "stdout": True, "stderr": True, "timestamps": True,
+                  "since": f"{since:.6f}", "tail": "all"}
+
+        def read(api: docker.APIClient) -> bytes:  # GET /tasks/{id}/logs: the docker SDK has no method for it
+            try:
+                res = api._get(api._url("/tasks/{0}/logs", task_id), params=params, stream=False)
+                api._raise_for_status(res)
+                return api._get_result_tty(False, res, service.tty)
+            except requests.exceptions.RequestException as exc:
+                raise EvidenceUnavailable(f"logs of task {task_id[:12]} of service {service.name} through the "
+                                          f"manager at {self.url}: {one_line(exc)}") from None
+        try:
+            return self.call("task logs", read)
+        except docker.errors.NotFound:
+            return b""  # removed since it was listed: its logs went with it
+        except docker.errors.APIError as exc:
+            raise EvidenceUnavailable(f"logs of task {task_id[:12]} of service {service.name}: "
+                                      f"{one_line(exc)}") from None
+
+    def _full_name(self, service: str) -> str:
+        return f"{self.stack}_{service}"
+
     # -- stats ---------------------------------------------------------------------------
     def stats(self, containers: list[ContainerFacts]) -> list[StatsFacts]:
         """One stats sample per container, all taken in parallel: one sample period in total."""
@@ -305,6 +363,36 @@ class Engine:
     def _stats_one_shot(self, container: ContainerFacts) -> StatsFacts:
         raw = self.call("stats", lambda api: api.stats(container.id, stream=False, one_shot=True))
         return stats_from_raw(raw, container)
+
+
+def connect(endpoint: Endpoint, timeout_s: int) -> docker.APIClient:
+    """An API client for the endpoint, on the engine's own API version (the SDK's "auto").
+
+    With an engine CA, requests would let REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace it (psf/requests
+    issue 3829): the Docker CLI trusts only the engine's CA, so the environment is not consulted for
+    certificates; proxies still come from it."""
+    api = docker.APIClient(**endpoint.client_kwargs(), timeout=timeout_s, version=MINIMUM_DOCKER_API_VERSION)
+    if endpoint.tls is not None and endpoint.tls.ca is not None:
+        api.trust_env = False
+        api.proxies = requests.utils.get_environ_proxies(api.base_url)
+    api._version = api._retrieve_server_version()  # what version="auto" does, after the session is set up
+    return api
+
+
+def connect_reason(exc: BaseException) -> str:
+    """Why connecting failed, in one line: a TLS refusal by its own words (requests buries it three
+    exceptions deep, after the URL), anything else as the SDK says it."""
+    todo: list[object] = [exc]
+    seen: set[int] = set()
+    while todo:
+        e = todo.pop()
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLError):
+            return f"TLS handshake failed: {one_line(e)}"
+        todo += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+    return one_line(exc)
 
 
 def stats_from_raw(raw: dict[str, Any], container: ContainerFacts) -> StatsFacts:
@@ -385,6 +473,7 @@ def service_from_raw(raw: dict[str, Any], stack: str, tasks: list[TaskFacts]) ->
         has_healthcheck=bool(check.get("Test")) and check.get("Test") != ["NONE"],
         tasks=sorted(tasks, key=lambda t: (t.slot or 0, -(t.timestamp or 0))),
         env=[str(e) for e in container_spec.get("Env") or []],
+        tty=bool(container_spec.get("TTY")),
     )
 
 

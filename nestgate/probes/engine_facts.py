@@ -92,11 +92,14 @@ class ServiceState:
     has_healthcheck: bool
     tasks: list[TaskFacts] = field(default_factory=list)
     env: list[str] = field(default_factory=list, repr=False)  # ContainerSpec.Env, "KEY=value"
+    tty: bool = False  # ContainerSpec.TTY: its logs come as one raw stream, not stdout/stderr frames
 
 
 @dataclass(frozen=True)
 class LogLine:
-    container: str
+    container: str  # the container's name (for service logs: the task's, as swarm names its container)
     service: str
     timestamp: float  # epoch seconds, as the daemon stamped the line
     text: str
+    node: str = ""  # service logs: the hostname of the node the task ran on ("" for container logs)
+    task: str = ""  # service logs: the task ID

@@ -1,4 +1,5 @@
-"""TCP connect probe: does anything accept a connection at host:port, seen from where nestgate runs?"""
+"""TCP connect probe: does anything accept a connection at host:port, seen from where nestgate runs?
+The route readers take text, so a node's tables read through its host (nestgate.probes.nodes_read) judge alike."""
 
 from __future__ import annotations
 
@@ -63,36 +64,45 @@ def _ip(addr: str) -> int:
     return int.from_bytes(socket.inet_aton(addr), "big")
 
 
-def local_addresses() -> list[str]:
-    """This host's own IPv4 addresses (the kernel's LOCAL routes); loopback at least."""
+def addresses_in(fib_trie: str) -> list[str]:
+    """A host's own IPv4 addresses from its /proc/net/fib_trie (the kernel's LOCAL routes); loopback at least."""
     found = {"127.0.0.1"}
-    try:
-        lines = Path("/proc/net/fib_trie").read_text().splitlines()
-    except OSError:
-        return sorted(found)
-    for prev, line in itertools.pairwise(lines):
+    for prev, line in itertools.pairwise(fib_trie.splitlines()):
         if line.strip() == "/32 host LOCAL":
             found.add(prev.strip().lstrip("|-").strip())
     return sorted(found)
 
 
-def directly_routed(addr: str) -> bool:
-    """True when the host reaches `addr` on a link of its own (a bridge, a LAN), not through its
-    default gateway. An overlay address is not: a connect to it would test some other machine
-    (here, whatever the gateway answers), never the container."""
+def routed_in(addr: str, fib_trie: str, route: str) -> bool:
+    """True when a host (its fib_trie and route tables) reaches `addr` on a link of its own (a bridge,
+    a LAN), not through its default gateway. An overlay address is not: a connect to it would test
+    some other machine (here, whatever the gateway answers), never the container."""
     try:
         target = _ip(addr)
     except OSError:
         return False
-    if addr in local_addresses() or addr.startswith("127."):
+    if addr in addresses_in(fib_trie) or addr.startswith("127."):
         return True
-    try:
-        rows = Path("/proc/net/route").read_text().splitlines()[1:]
-    except OSError:
-        return False
-    for row in rows:
+    for row in route.splitlines()[1:]:
         f = row.split()
         if len(f) >= 8 and _hex_ip(f[2]) == 0 and _hex_ip(f[7]) != 0 \
                 and target & _hex_ip(f[7]) == _hex_ip(f[1]):
             return True
     return False
+
+
+def _proc_net(name: str) -> str:
+    try:
+        return Path("/proc/net", name).read_text()
+    except OSError:
+        return ""
+
+
+def local_addresses() -> list[str]:
+    """This host's own IPv4 addresses; loopback at least."""
+    return addresses_in(_proc_net("fib_trie"))
+
+
+def directly_routed(addr: str) -> bool:
+    """routed_in for this host."""
+    return routed_in(addr, _proc_net("fib_trie"), _proc_net("route"))

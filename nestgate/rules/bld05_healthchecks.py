@@ -1,6 +1,9 @@
-"""BLD-05 rules: which healthcheck a service declares (compose file, else its image), whether it can
-show the container healthy within the limit, and whether each running container became healthy
-within it by the engine's clocks."""
+"""BLD-05 rules: which healthcheck a service declares (compose file, else the Dockerfile that builds
+it, else its image), whether it can show the container healthy within the limit, and whether each
+running container became healthy within it by the engine's clocks.
+
+"Within 30 seconds" includes 30 s, at every boundary: a first probe due exactly at the limit
+(interval == limit) passes, and so does a container healthy exactly at the limit."""
 
 from __future__ import annotations
 
@@ -22,17 +25,28 @@ def needs_image_check(compose: DeclaredCheck | None) -> bool:
     return compose is None or (not compose.test and not compose.disabled)
 
 
-def effective_check(compose: DeclaredCheck | None, image: str,
+def effective_check(compose: DeclaredCheck | None, source: str,
                     from_image: DeclaredCheck | None) -> tuple[DeclaredCheck | None, str]:
     """The healthcheck the engine will run, and where it comes from: the compose file's own; else
-    the image's HEALTHCHECK; else the compose file's timings with the image's test."""
+    the HEALTHCHECK of `source` (the Dockerfile that builds the image, or the image itself); else
+    the compose file's timings with that source's test."""
     if not needs_image_check(compose):
         return compose, COMPOSE_FILE
     if compose is None:
-        return from_image, f"image {image}"
+        return from_image, source
     return (DeclaredCheck(from_image.test if from_image else [], compose.interval_s,
                           bool(from_image and from_image.disabled)),
-            f"compose timings, test from image {image}")
+            f"compose timings, test from {source}")
+
+
+def absent_image(service: str, image: str) -> str:
+    """Why a pulled service cannot be judged on this engine, and what to do about it."""
+    if not image:
+        return (f"service {service} declares no healthcheck, no image and no build: declare a healthcheck "
+                "in the compose file")
+    return (f"service {service} declares no healthcheck in the compose file and its image {image} is not on "
+            f"this engine to read a HEALTHCHECK from: `docker pull {image}` (or build it) on this engine, or "
+            "declare the healthcheck in the compose file")
 
 
 def declared_findings(service: str, check: DeclaredCheck | None, origin: str, limit_s: float) -> list[Finding]:
@@ -45,8 +59,8 @@ def declared_findings(service: str, check: DeclaredCheck | None, origin: str, li
     if check is None or not check.test:
         return [Finding(subject, "healthcheck", None, "declared and enabled",
                         says=f"declares no healthcheck ({origin})")]
-    if check.interval_s >= limit_s:
-        return [Finding(subject, "interval_s", check.interval_s, f"< {limit_s:g}",
+    if check.interval_s > limit_s:
+        return [Finding(subject, "interval_s", check.interval_s, f"<= {limit_s:g}",
                         says=f"healthcheck interval is {check.interval_s:g} s: its first probe runs "
                              f"{check.interval_s:g} s after the start, not within the {limit_s:g} s limit "
                              f"({origin})")]
@@ -82,3 +96,13 @@ def timing_findings(service: str, state: HealthState, timing: HealthTiming | Non
                         says=f"{name} became healthy {timing.seconds:.1f} s after its start "
                              f"(limit {limit_s:g} s; from {timing.source})")]
     return []
+
+
+def timings(raw: dict) -> dict[str, float | int]:
+    """A HEALTHCHECK's options in seconds, for the evidence (engine shape: durations in ns)."""
+    named = {"Interval": "interval_s", "Timeout": "timeout_s", "StartPeriod": "start_period_s",
+             "StartInterval": "start_interval_s"}
+    shown: dict[str, float | int] = {out: int(raw[key]) / 1e9 for key, out in named.items() if raw.get(key)}
+    if raw.get("Retries"):
+        shown["retries"] = int(raw["Retries"])
+    return shown

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from nestgate.rules.messages import listed
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -34,12 +36,15 @@ class Finding:
 
 
 def message(findings: Iterable[Finding]) -> str:
-    """One line for the failure: findings grouped by subject, in order ("a: x; y; b: z")."""
+    """One line for the failure: findings grouped by subject, in order ("a: x; y; b: z"), capped
+    (nestgate.rules.messages): past the cap it ends "and N more findings"; every finding stays in the
+    evidence."""
     groups: dict[str, list[str]] = {}
     for f in findings:
         groups.setdefault(f.subject, []).append(f.sentence)
-    return "; ".join((f"{subject}: " if subject else "") + "; ".join(sentences)
-                     for subject, sentences in groups.items())
+    sentences = [(f"{subject}: " if subject and i == 0 else "") + sentence
+                 for subject, said in groups.items() for i, sentence in enumerate(said)]
+    return listed(sentences, sep="; ", more="more findings")
 
 
 class Findings(list[Finding]):

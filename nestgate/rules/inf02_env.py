@@ -1,4 +1,5 @@
-"""INF-02 rules: what is wrong with a required variable's value, named without the value.
+"""INF-02 rules: what is wrong with a variable's value, named without the value: a required one not set,
+and any variable a service receives that is empty or a placeholder.
 
 Pure functions over names and strings; the control feeds them the environment a service gets
 (compose `environment`, with env files merged by Compose; the swarm service spec; container env).
@@ -42,11 +43,22 @@ def problem_kind(value: str | None, patterns: Mapping[str, str]) -> str | None:
 
 def env_findings(subject: str, env: Mapping[str, str | None], required: Iterable[str],
                  patterns: Mapping[str, str]) -> list[Finding]:
-    """Each required variable that is not set to a real value in one place's environment. A finding
-    names the variable and the kind of problem, never the value."""
+    """What is wrong in one place's environment: each required variable not set to a real value, then
+    (by name) every other variable it receives that is empty or a placeholder, listed in the example
+    or not. A variable declared with no value (None) is not received: only a required one fails so.
+    A finding names the variable and the kind of problem, never the value."""
     found: list[Finding] = []
-    for name in required:
-        kind = problem_kind(env.get(name), patterns)
+    wanted = list(dict.fromkeys(required))
+    for name in [*wanted, *sorted(n for n in env if n not in wanted)]:
+        value = env.get(name)
+        if value is None and name not in wanted:
+            continue
+        kind = problem_kind(value, patterns)
         if kind is not None:
             found.append(Finding(subject, name, kind, "set to a real value", says=f"{name} is {kind}"))
     return found
+
+
+def optional_unset(env: Mapping[str, str | None], optional: Iterable[str]) -> list[str]:
+    """The optional variables this place does not receive: noted in the evidence, never failed."""
+    return [name for name in optional if env.get(name) is None]

@@ -37,19 +37,29 @@ def not_running(tasks: Iterable[TaskFacts]) -> list[TaskFacts]:
     return [t for t in tasks if t.desired_state == "running" and t.state != "running"]
 
 
-def describe(task: TaskFacts) -> str:
+def node_name(node_id: str, nodes: Mapping[str, str]) -> str:
+    """A swarm node by hostname (node ID -> hostname from GET /nodes), else its short ID."""
+    return nodes.get(node_id) or node_id[:12]
+
+
+def describe(task: TaskFacts, nodes: Mapping[str, str] | None = None) -> str:
     when = "?" if task.timestamp is None else dt.datetime.fromtimestamp(task.timestamp, dt.UTC).strftime("%H:%M:%SZ")
     slot = f" slot {task.slot}" if task.slot is not None else ""
+    where = f" on {node_name(task.node_id, nodes or {})}" if task.node_id else ""  # a pending task has no node
     why = task.error or task.message or "no reason given"
     code = f", exit {task.exit_code}" if task.exit_code not in (None, 0) else ""
-    return f"task {task.id[:12]}{slot} {task.state} at {when}{code}: {why}"
+    return f"task {task.id[:12]}{slot}{where} {task.state} at {when}{code}: {why}"
 
 
-def task_health(tasks: Iterable[TaskFacts], containers: Iterable[ContainerFacts]) -> dict[str, str]:
-    """Short task ID -> the health of its container ("none" without a healthcheck, "gone" when the
-    container is no longer on the engine)."""
-    health = {c.id: c.health or "none" for c in containers}
-    return {t.id[:12]: health.get(t.container_id, "gone") for t in tasks}
+def task_health(tasks: Iterable[TaskFacts], has_healthcheck: bool, nodes: Mapping[str, str]) -> dict[str, str]:
+    """"<short task ID> on <node>" -> the health of each task swarm wants running and has started,
+    by the swarm's own task state, whatever node it is on. Swarm moves a task with a healthcheck
+    from "starting" to "running" only once its container reported healthy, and fails it when the
+    container turns unhealthy: "running" is "healthy" ("none" without a healthcheck), "starting"
+    is a healthcheck not passed yet."""
+    return {f"{t.id[:12]} on {node_name(t.node_id, nodes)}":
+            ("healthy" if has_healthcheck else "none") if t.state == "running" else t.state
+            for t in tasks if t.desired_state == "running" and t.state in ("running", "starting")}
 
 
 def not_deployed(service: str, stack: str, deployed: Iterable[str]) -> Finding:
@@ -68,25 +78,25 @@ def declared_findings(service: str, mode: Any, replicas: Any) -> list[Finding]:
 
 
 def swarm_findings(service: str, svc: ServiceState, health: Mapping[str, str], failures: list[TaskFacts],
-                   window_min: float) -> list[Finding]:
-    """Every desired replica running, every running task healthy (when the service has a
-    healthcheck), no task failure or restart within the window."""
+                   window_min: float, nodes: Mapping[str, str] | None = None) -> list[Finding]:
+    """Every desired replica running, every started task healthy (when the service has a
+    healthcheck), no task failure or restart within the window. Tasks are named with their node."""
     subject = f"service {service}"
     found = []
     if not (svc.desired_tasks > 0 and svc.running_tasks >= svc.desired_tasks):
         waiting = not_running(svc.tasks)
         found.append(Finding(subject, "replicas running", svc.running_tasks, f"{svc.desired_tasks} (desired)",
                              says=f"{svc.running_tasks}/{svc.desired_tasks} replicas running ({svc.mode})"
-                             + (f"; not running: {'; '.join(describe(t) for t in waiting)}" if waiting else "")))
+                             + (f"; not running: {'; '.join(describe(t, nodes) for t in waiting)}" if waiting else "")))
     sick = {tid: h for tid, h in health.items() if h != "healthy"}
     if svc.has_healthcheck and sick:
         found.append(Finding(subject, "task health", sick, "healthy",
-                             says="running tasks not healthy: "
+                             says="tasks not healthy: "
                              + ", ".join(f"task {tid} is {h!r}" for tid, h in sick.items())))
     if failures:
         found.append(Finding(subject, "task failures", len(failures), f"none in the last {window_min:g} min",
                              says=f"{len(failures)} task failure(s)/restart(s) in the last {window_min:g} min: "
-                             + "; ".join(describe(t) for t in failures[:LISTED_FAILURES])))
+                             + "; ".join(describe(t, nodes) for t in failures[:LISTED_FAILURES])))
     return found
 
 

@@ -51,15 +51,27 @@ def average_per_minute(count: int, observed_s: float) -> float:
     return count / max(observed_s / 60.0, 1.0)
 
 
+def source_name(line: LogLine) -> str:
+    """The container (a swarm task's container name) and, for service logs, its node, as
+    `docker service logs` prints them: <container>@<node>."""
+    return f"{line.container}@{line.node}" if line.node else line.container
+
+
 def busiest_sources(lines: Iterable[LogLine], start: float, span_s: float = SPAN_S) -> list[tuple[str, int]]:
-    """Containers by number of lines within [start, start + span_s), most first."""
-    counts = Counter(line.container for line in lines if start <= line.timestamp < start + span_s)
+    """Containers (with their node, for service logs) by number of lines within [start, start + span_s),
+    most first."""
+    counts = Counter(source_name(line) for line in lines if start <= line.timestamp < start + span_s)
     return counts.most_common()
 
 
 def errors_by_source(errors: Iterable[LogLine]) -> dict[str, int]:
     """Error lines per service (per container for one outside any service)."""
     return dict(Counter(e.service or e.container for e in errors))
+
+
+def errors_by_node(errors: Iterable[LogLine]) -> dict[str, int]:
+    """Error lines per swarm node (service logs only; container logs name no node)."""
+    return dict(Counter(e.node for e in errors if e.node))
 
 
 def no_containers(stack: str) -> Finding:

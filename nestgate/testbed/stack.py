@@ -153,7 +153,10 @@ def exec_in(instance: str, service: str, argv: list[str], user: str = "", timeou
     if not found:
         raise TestbedError(f"no running container for {instance}_{service}")
     cid = found[0].id
-    exec_id = client().api.exec_create(cid, argv, user=user, stdout=True, stderr=True)["Id"]
+    try:
+        exec_id = client().api.exec_create(cid, argv, user=user, stdout=True, stderr=True)["Id"]
+    except APIError as exc:  # listed running, stopped since (a scale-down or a restart in progress)
+        raise TestbedError(f"cannot exec in {instance}_{service}: {exc.explanation or exc}") from None
     out = client(int(timeout)).api.exec_start(exec_id).decode(errors="replace")
     code = client().api.exec_inspect(exec_id)["ExitCode"]
     if code != 0:

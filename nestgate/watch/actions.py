@@ -4,7 +4,10 @@
                   <evidence_dir>/incidents/<ts>-<trigger>-<subject>/ with a SHA-256 manifest (capture_logs);
                   taken before a restart, so it shows the failing state
     restart       Level 1 service-down / memory-high: `docker service update --force` (restart_service)
-    notify        Level 1 and 2: the event as JSON to notify_webhook (POST) and/or notify_command (stdin)
+    incident      Level 3: an incident bundle as `nestgate incident collect` writes it (incident_bundle)
+    rollback      Level 3: rollback_command, once per emergency, timed against kpi.rollback_s
+    notify        every level: the event as JSON to notify_webhook (POST) and/or notify_command (stdin),
+                  and to the level's own route ([watch.notify] levelN)
 
 Every action returns a record (dict) for the event's `actions`; an action that fails says why in
 its record and never raises: a 24-hour watch must outlive a broken webhook.
@@ -35,6 +38,7 @@ from nestgate.watch.triggers import MEMORY_HIGH, RESTART_ACTION, SERVICE_DOWN
 RESTARTABLE = {SERVICE_DOWN, MEMORY_HIGH}
 CAPTURE_FORMAT = "nestgate-incident-capture/1"
 NOTIFY_FORMAT = "nestgate-watch-event/1"
+ANNOUNCED_KEY = "watch.announced"  # meta: the delivery records of the watch-start notice
 
 
 def _guarded(name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -115,9 +119,65 @@ def notify_command(argv: list[str], body: str, timeout_s: float) -> dict[str, An
     return {"ok": got.ok, "to": argv[0], "message": got.message, "duration_s": round(got.duration_s, 3)}
 
 
+# -- Level 3: rollback and incident bundle --------------------------------------------------------
+def rollback(cfg: LoadedConfig, last_rollback: float | None, now: float) -> dict[str, Any]:
+    conf, limit = cfg.model.watch.actions, cfg.model.watch.kpi.rollback_s
+    if last_rollback is not None and now - last_rollback < conf.rollback_cooldown_s:
+        return {"ok": True, "ran": False, "reason": f"a Level 3 rollback ran {now - last_rollback:.0f} s ago "
+                f"(cooldown {conf.rollback_cooldown_s:g} s)"}
+    got = run_command(conf.rollback_command, "", conf.rollback_timeout_s)
+    within = got.ok and got.duration_s < limit  # the procedure's "< 5 Minutes"
+    return {"ok": within, "ran": True, "command": conf.rollback_command[0], "message": got.message,
+            "duration_s": round(got.duration_s, 3), "limit_s": limit, "within_limit": within}
+
+
+def incident_bundle(event: Event, cfg: LoadedConfig) -> dict[str, Any]:
+    from nestgate.watch.incident import collect  # the incident command's own collection, not a copy
+
+    reports = cfg.resolve(cfg.model.watch.evidence_dir).parent
+    c = collect(cfg, event.ts - cfg.model.watch.actions.capture_logs_since_s, None, reports, time.time())
+    return {"ok": not c.not_collected, "path": str(c.bundle), "not_collected": c.not_collected}
+
+
+def last_rollback(events: list[Event]) -> float | None:
+    """When the latest Level 3 rollback command ran (None: never)."""
+    times = [float(a["ts"]) for e in events for a in e.actions if a.get("action") == "rollback" and a.get("ran")]
+    return max(times, default=None)
+
+
+def routes(cfg: LoadedConfig, levels: tuple[int, ...]) -> tuple[list[str], list[list[str]]]:
+    """The webhooks and commands that tell someone about events of these levels (each once)."""
+    conf, notify = cfg.model.watch.actions, cfg.model.watch.notify
+    hooks = [conf.notify_webhook, *(getattr(notify, f"level{n}").webhook for n in levels)]
+    commands = [conf.notify_command, *(getattr(notify, f"level{n}").command for n in levels)]
+    unique_commands = [c for i, c in enumerate(commands) if c and c not in commands[:i]]
+    return list(dict.fromkeys(h for h in hooks if h)), unique_commands
+
+
+def deliver(body: str, hooks: list[str], commands: list[list[str]], timeout_s: float) -> list[dict[str, Any]]:
+    done = [_guarded("notify-webhook", lambda url=url: notify_webhook(url, body, timeout_s)) for url in hooks]
+    return done + [_guarded("notify-command", lambda argv=argv: notify_command(argv, body, timeout_s))
+                   for argv in commands]
+
+
+def announce_watch(cfg: LoadedConfig, start: float) -> list[dict[str, Any]]:
+    """Tell every route that the deployment is live and watched (the support team's notice); the
+    delivery records (ok or why not). Nothing configured: nothing sent, an empty list."""
+    t = cfg.model.target
+    body = {"format": "nestgate-watch-started/1", "source": "nestgate watch", "ts": start,
+            "time": dt.datetime.fromtimestamp(start, dt.UTC).isoformat(timespec="seconds"),
+            "target": {"name": t.name, "stack": t.stack, "base_url": t.base_url},
+            "message": f"{t.name}: deployment live; nestgate watch started (Level 1-3 escalation active)"}
+    hooks, commands = routes(cfg, (1, 2, 3))
+    return deliver(REDACTOR.scrub(json.dumps(REDACTOR.scrub_any(body), sort_keys=True)), hooks, commands,
+                   cfg.model.watch.actions.notify_timeout_s)
+
+
 # -- all of them ---------------------------------------------------------------------------------
-def run_actions(event: Event, cfg: LoadedConfig, engine: Engine | None = None) -> list[dict[str, Any]]:
-    """The opt-in actions for one new event, in order: capture, restart, notify. Their records."""
+def run_actions(event: Event, cfg: LoadedConfig, engine: Engine | None = None,
+                previous_rollback: float | None = None) -> list[dict[str, Any]]:
+    """The opt-in actions for one new event, in order: capture, restart (Level 1), incident bundle,
+    rollback (Level 3), notify. Their records. `previous_rollback`: when a Level 3 rollback last ran."""
     conf = cfg.model.watch.actions
     done: list[dict[str, Any]] = []
     needs_engine = event.level == 1 and (conf.capture_logs or (conf.restart_service and event.trigger in RESTARTABLE))
@@ -126,12 +186,11 @@ def run_actions(event: Event, cfg: LoadedConfig, engine: Engine | None = None) -
         done.append(_guarded("capture-logs", lambda: capture_logs(event, cfg, eng)))
     if event.level == 1 and conf.restart_service and event.trigger in RESTARTABLE and eng is not None:
         done.append(_guarded(RESTART_ACTION, lambda: restart(event, eng)))
-    if conf.notify_webhook or conf.notify_command:
-        body = payload(event, cfg, list(done))
-        if conf.notify_webhook:
-            done.append(_guarded("notify-webhook",
-                                 lambda: notify_webhook(conf.notify_webhook, body, conf.notify_timeout_s)))
-        if conf.notify_command:
-            done.append(_guarded("notify-command",
-                                 lambda: notify_command(conf.notify_command, body, conf.notify_timeout_s)))
+    if event.level == 3 and conf.incident_bundle:
+        done.append(_guarded("incident-bundle", lambda: incident_bundle(event, cfg)))
+    if event.level == 3 and conf.rollback_command:
+        done.append(_guarded("rollback", lambda: rollback(cfg, previous_rollback, time.time())))
+    hooks, commands = routes(cfg, (event.level,))
+    if hooks or commands:
+        done += deliver(payload(event, cfg, list(done)), hooks, commands, conf.notify_timeout_s)
     return done

@@ -8,6 +8,7 @@ KPIs, each judged met / not met / no data ("no data" is not met: fail closed, an
     error rate       all endpoints: failed requests / all requests, under kpi.error_rate_percent (0 % always meets)
     recovery time    every rollback drill of `nestgate deploy` in the period and every service-down event's
                      time to restoration (next service.up == 1 sample), each under kpi.rollback_s
+    data consistency share of the integrity checks (INF-09 tests of the controls rounds) that passed: 100 %
 
 Shown, not judged: log error lines per minute and memory use per service.
 """
@@ -24,15 +25,16 @@ from typing import Any
 from nestgate.config.watch import Kpi as KpiTargets
 from nestgate.probes.readers.timestamps import parse_time
 from nestgate.rules.prf05_response_time import nearest_rank
-from nestgate.watch.history import History, Sample
+from nestgate.watch.history import History, Result, Sample
 
 MET, NOT_MET, NO_DATA = "met", "not met", "no data"
+INTEGRITY_CONTROL = "INF-09"  # the procedure's "100% data consistency, measured by database integrity checks"
 PERCENTILES = (50.0, 95.0, 99.0)
 
 
 @dataclass(frozen=True)
 class KpiRow:
-    kpi: str  # availability | response time p95 | error rate | recovery time
+    kpi: str  # availability | response time p95 | error rate | recovery time | data consistency
     subject: str  # endpoint, "all endpoints", service or deploy drill
     measured: str  # for a person: "99.95 %", "0.41 s", "-"
     target: str  # "≥ 99.9 %", "< 2 s"
@@ -193,6 +195,24 @@ def restoration_rows(history: History, limit_s: float, since: float, until: floa
     return rows
 
 
+def data_consistency(results: list[Result], until: float) -> KpiRow:
+    """Integrity checks passed over all run in the period (each INF-09 test of each round is one check)."""
+    goal = "= 100 %"
+    subject = f"{INTEGRITY_CONTROL} database integrity checks"
+    checks = [r for r in results if r.control == INTEGRITY_CONTROL and r.ts <= until]
+    if not checks:
+        return KpiRow("data consistency", subject, "-", goal, NO_DATA,
+                      f"no {INTEGRITY_CONTROL} result in the period: add {INTEGRITY_CONTROL} to watch.controls")
+    failed = [r for r in checks if r.outcome != "passed"]
+    percent = 100.0 * (len(checks) - len(failed)) / len(checks)
+    detail = f"{len(checks) - len(failed)} of {len(checks)} integrity checks passed"
+    if failed:
+        last = failed[-1]
+        detail += f"; last failure at {_iso(last.ts)}: {last.message.splitlines()[0][:200] if last.message else ''}"
+    return KpiRow("data consistency", subject, f"{_fmt(percent)} %", goal, MET if not failed else NOT_MET,
+                  detail, percent)
+
+
 def errors_per_minute(service: str, samples: list[Sample]) -> ServiceStats:
     """Each log.errors sample counts the lines since the one before: rate = count / gap. A failed
     sample (-1) is left out: the next good one counts from the last good one."""
@@ -231,6 +251,7 @@ def compute(history: History, targets: KpiTargets, *, since: float, until: float
     report.rows += recovery or [KpiRow(
         "recovery time", "rollback drills and service-down events", "-", f"< {_fmt(targets.rollback_s)} s",
         NO_DATA, "no rollback drill of `nestgate deploy` and no service-down event in the period: nothing was timed")]
+    report.rows.append(data_consistency(history.results(since, control=INTEGRITY_CONTROL), until))
     mem = _by_subject(history.samples("memory.percent", since=since, until=until))
     errs = _by_subject(history.samples("log.errors", since=since, until=until))
     report.memory = [memory(s, mem.get(s, [])) for s in sorted(set(services) | set(mem))]

@@ -24,6 +24,7 @@ from nestgate.config import LoadedConfig
 from nestgate.config.schedule import Phase, parse_schedule
 from nestgate.errors import ConfigError
 from nestgate.redact import REDACTOR
+from nestgate.watch.actions import ANNOUNCED_KEY, announce_watch
 from nestgate.watch.history import History, Sample
 from nestgate.watch.rounds import Round, Selection, selection_for
 from nestgate.watch.sampler import FAILED, SamplerState, reason, sample
@@ -189,6 +190,11 @@ class Watcher:
             history.set_meta("watch_schedule", schedule)
             self.say(f"watch started: schedule {schedule}, sample every {self.every_s:g} s, "
                      f"controls {self.selection.describe()}; history {self.history_path}")
+            told = announce_watch(self.cfg, start)
+            history.set_meta(ANNOUNCED_KEY, told)
+            if told:
+                self.say("watch start announced: " + ", ".join(
+                    f"{a.get('action')} {a.get('to')} {'ok' if a.get('ok') else 'FAILED'}" for a in told))
         else:
             schedule = str(history.get_meta("watch_schedule", wanted))
             note = f" (kept; {wanted} not applied)" if wanted != schedule else ""

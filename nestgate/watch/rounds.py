@@ -23,11 +23,11 @@ from nestgate.errors import NestgateError
 from nestgate.gate.bundle import create_bundle_dir, verify_bundle
 from nestgate.gate.invocation import gate_argv, gate_environment
 from nestgate.gate.run_check import exit_meaning, gate_run_problems
+from nestgate.paths import suites_root
 from nestgate.probes.readers.timestamps import parse_time
 from nestgate.redact import REDACTOR
 from nestgate.watch.history import History, Result
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 GRACE_S = 20.0  # after SIGINT, how long an interrupted round gets to write its report
 OUTPUT_TAIL = 2000  # bytes of pytest's output quoted when a round fails without a bundle
 
@@ -62,7 +62,7 @@ class Round:
     """A started round. poll() until it returns the verdict; abort() on shutdown."""
 
     def __init__(self, history: History, cfg: LoadedConfig, selection: Selection, started: float,
-                 suite: Path = PROJECT_ROOT) -> None:
+                 suite: Path | None = None) -> None:
         self.history = history
         self.selection = selection
         self.timeout_s = cfg.model.watch.round_timeout_s
@@ -81,7 +81,8 @@ class Round:
             argv = gate_argv("-q", *selection.pytest_args(), f"--target-config={cfg.path}",
                              f"--nestgate-bundle={self.bundle}")
             env = gate_environment(os.environ).env  # refuses what would change the round (checked at start too)
-            self.proc = subprocess.Popen(argv, cwd=suite, stdin=subprocess.DEVNULL, stdout=self._out,
+            # the suites' folder: its pytest settings select tests_<gate>/ (checkout or installed)
+            self.proc = subprocess.Popen(argv, cwd=suite or suites_root(), stdin=subprocess.DEVNULL, stdout=self._out,
                                          stderr=subprocess.STDOUT, start_new_session=True, env=env)
         except (NestgateError, OSError) as exc:
             self._finish(None, f"round not started: {exc}")

@@ -1,10 +1,11 @@
 """One sample of every watch signal (see nestgate.watch), through the probes only.
 
-Per sample the engine sees: service ls + task ls, container ls, one one-shot stats call per running
-container and one logs call per container with lines still to read (all in parallel). Log and
-alert counts are "since the previous sample": SamplerState remembers where each container's log
-was read to and the newest alert seen, and is kept in the history's meta table, so a restarted
-watcher continues where it stopped instead of counting again.
+Per sample the engine sees: service ls + task ls, container ls, node ls, one one-shot stats call per
+running container and one task logs call per task with lines still to read (through the manager,
+so the tasks on every node; all in parallel). Log and alert counts are "since the previous
+sample": SamplerState remembers where each task's log was read to and the newest alert seen, and is
+kept in the history's meta table, so a restarted watcher continues where it stopped instead of
+counting again.
 
 A signal whose evidence cannot be obtained is recorded as a failure with detail {"error": ...}:
 service.up 0.0, http.ok 0.0, and -1.0 for the measured values (memory.percent, log.errors,
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nestgate.config import LoadedConfig
@@ -33,7 +34,8 @@ FAILED = -1.0
 STATE_KEY = "sampler_state"
 EXCERPT = 160  # characters of one matching log line kept as an example (redacted)
 PARALLEL = 16
-FINAL_STATES = ("exited", "dead")  # a container in these states logs nothing more
+# A task in these states has no running container: it logs nothing more.
+FINAL_STATES = frozenset({"complete", "failed", "shutdown", "rejected", "orphaned", "remove"})
 
 
 def reason(exc: BaseException) -> str:
@@ -64,9 +66,9 @@ class Probes:
 @dataclass
 class SamplerState:
     last_sample: float | None = None
-    # container id -> daemon timestamp of the last log line counted
+    # task id -> daemon timestamp of the last log line counted
     log_since: dict[str, float] = field(default_factory=dict)
-    # stopped containers whose logs were read after they stopped: nothing more will come
+    # ended tasks whose logs were read after they ended: nothing more will come
     logs_done: set[str] = field(default_factory=set)
     # the newest alert seen {"id", "raised_at"}; None before the first successful read
     last_alert: dict[str, Any] | None = None
@@ -127,11 +129,10 @@ def _engine_signals(cfg: LoadedConfig, engine: Engine, state: SamplerState, firs
     by_name = {s.name: s for s in services}
     names = sorted(set(declared) | set(by_name))
     running = [c for c in containers if c.status == "running"]
-    to_read = [c for c in containers if c.id not in state.logs_done]
-    with ThreadPoolExecutor(max_workers=min(PARALLEL, max(1, len(to_read)) + 1)) as pool:
+    with ThreadPoolExecutor(max_workers=min(PARALLEL, max(1, len(services)) + 1)) as pool:
         stats = pool.submit(_stats, engine, running)
-        reads = list(pool.map(lambda c: _read_logs(engine, c, state, first_since), to_read))
-    _forget_gone(state, containers)
+        reads = _read_all_logs(engine, services, state, first_since, pool)
+    _forget_gone(state, services)
 
     samples = [_service_up(name, by_name.get(name), containers, engine.stack) for name in names]
     samples += _memory(names, running, stats.result())
@@ -179,34 +180,56 @@ def _memory(names: list[str], running: list[ContainerFacts], stats: list[StatsFa
 
 @dataclass(frozen=True)
 class _Read:
-    container: ContainerFacts
+    service: str
     lines: list[LogLine]
     error: str = ""
 
 
-def _read_logs(engine: Engine, c: ContainerFacts, state: SamplerState, first_since: float) -> _Read:
-    known = c.id in state.log_since
-    since = state.log_since.get(c.id, first_since)
+def _read_all_logs(engine: Engine, services: list[ServiceState], state: SamplerState, first_since: float,
+                   pool: ThreadPoolExecutor) -> list[_Read]:
+    """Each service's new lines through the manager (every node); a failed node listing fails them all."""
     try:
-        lines = engine.logs(c, since)
+        nodes = engine.node_names()
+    except Exception as exc:  # recorded as every service's log signals' failure
+        return [_Read(s.name, [], reason(exc)) for s in services]
+    return list(pool.map(lambda s: _read_logs(engine, s, nodes, state, first_since), services))
+
+
+def _read_logs(engine: Engine, svc: ServiceState, nodes: dict[str, str], state: SamplerState,
+               first_since: float) -> _Read:
+    """The service's tasks not read to their end, from the oldest point one of them still needs
+    (through the manager); each line then counts only past its own task's mark (a task new to the
+    state: from first_since)."""
+    open_tasks = [t for t in svc.tasks if t.id not in state.logs_done]
+    if not open_tasks:
+        return _Read(svc.name, [])
+    since = min(state.log_since.get(t.id, first_since) for t in open_tasks)
+    try:
+        lines = engine.service_logs(replace(svc, tasks=open_tasks), since, nodes)
     except Exception as exc:  # recorded as the log signals' failure; read again next time
-        return _Read(c, [], reason(exc))
-    # The daemon's `since` is inclusive: the last line counted comes back; drop it (and older).
-    fresh = [line for line in lines if line.timestamp > since or (not known and line.timestamp >= since)]
-    if fresh:
-        state.log_since[c.id] = max(line.timestamp for line in fresh)
-    else:
-        state.log_since.setdefault(c.id, since)
-    if c.status in FINAL_STATES:
-        state.logs_done.add(c.id)  # read after it ended: its log is complete
-    return _Read(c, fresh)
+        return _Read(svc.name, [], reason(exc))
+    fresh = []
+    for line in lines:
+        if line.task in state.logs_done:
+            continue
+        mark = state.log_since.get(line.task)
+        # The daemon's `since` is inclusive: the last line counted comes back; drop it (and older).
+        if (line.timestamp > mark) if mark is not None else (line.timestamp >= first_since):
+            fresh.append(line)
+    for line in fresh:
+        state.log_since[line.task] = max(state.log_since.get(line.task, line.timestamp), line.timestamp)
+    for t in svc.tasks:
+        state.log_since.setdefault(t.id, first_since)  # nothing from it yet: count from first_since
+        if t.state in FINAL_STATES:
+            state.logs_done.add(t.id)  # ended before this read: its log is complete
+    return _Read(svc.name, fresh)
 
 
-def _forget_gone(state: SamplerState, containers: list[ContainerFacts]) -> None:
-    """Containers the engine no longer lists leave the state (bounded over 24 h of task churn)."""
-    ids = {c.id for c in containers}
-    for cid in [k for k in state.log_since if k not in ids]:
-        del state.log_since[cid]
+def _forget_gone(state: SamplerState, services: list[ServiceState]) -> None:
+    """Tasks swarm no longer lists leave the state (bounded over 24 h of task churn)."""
+    ids = {t.id for s in services for t in s.tasks}
+    for task_id in [k for k in state.log_since if k not in ids]:
+        del state.log_since[task_id]
     state.logs_done &= ids
 
 
@@ -215,17 +238,18 @@ def _log_counts(cfg: LoadedConfig, names: list[str], reads: list[_Read]) -> list
                 "auth.failures": cfg.model.watch.triggers.auth_failure_pattern}
     out = []
     for name in names:
-        mine = [r for r in reads if r.container.service == name]
-        errors = [f"{r.container.name}: {r.error}" for r in mine if r.error]
+        mine = [r for r in reads if r.service == name]
+        errors = [f"service {name}: {r.error}" for r in mine if r.error]
         lines = [line for r in mine for line in r.lines]
         for signal, pattern in patterns.items():
             if errors:
                 out.append(Sample(signal, name, FAILED, {"error": "; ".join(errors)}))
                 continue
             hits = matching(lines, pattern)
-            detail: dict[str, Any] = {"lines": len(lines), "containers": len(mine)}
+            detail: dict[str, Any] = {"lines": len(lines), "tasks": len({line.task for line in lines})}
             if hits:
                 detail["example"] = hits[-1].text[:EXCERPT]
+                detail["nodes"] = sorted({h.node for h in hits})
             out.append(Sample(signal, name, float(len(hits)), detail))
     return out
 

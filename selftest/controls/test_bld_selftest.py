@@ -13,6 +13,8 @@ import pytest
 
 from nestgate.catalog import controls_of
 from nestgate.drills.builder import THROWAWAY_LABEL
+from nestgate.gate.locations import Location, Locator, failures
+from nestgate.testbed.faults.buildkit import BUILDKIT_BROKEN, BUILDKIT_CACHE, insert_before_user, restore
 from selftest.conftest import derive_config
 from selftest.gaterun import run_gates
 
@@ -51,6 +53,7 @@ def test_each_control_ran_and_passed_with_evidence(clean_run, control):
 def test_clean_evidence_shows_what_was_measured(clean_run):
     by = {r.nodeid.rsplit("::", 1)[-1]: r.evidence["measured"] for c in BLD_IDS for r in clean_run.by_control(c)}
     builds = by["test_every_service_with_a_build_section_builds[BLD-01]"]
+    assert builds["builder"] == "buildkit"  # Debian's docker CLI 20.10 drives the engine's BuildKit
     assert set(builds["builds"]) == {"app", "monitor"}
     assert all(b["ok"] and b["seconds"] > 0 and b["image_size_mb"] > 0 for b in builds["builds"].values())
     assert len(builds["removed_afterwards"]) == 2 and not builds["cleanup_problems"]
@@ -63,7 +66,7 @@ def test_clean_evidence_shows_what_was_measured(clean_run):
         [timing] = by[f"test_containers_become_healthy_within_the_limit[BLD-05[{service}]]"]["containers"].values()
         assert timing["status"] == "healthy" and 0 < timing["healthy_after_s"] <= 30 and timing["source"]
     compose = by["test_compose_accepts_the_compose_files[BLD-06]"]
-    assert "services.app.build: stack deploy never builds: the image must already exist" in compose[
+    assert "services.app.build: ignored: stack deploy never builds, the image must exist first" in compose[
         "ignored_by_stack_deploy"]
     assert compose["rejected_by_stack_deploy"] == []
 
@@ -128,3 +131,41 @@ def test_a_build_that_hangs_fails_with_its_timeout_and_leaves_nothing(testbed, t
     while [c for c in api.containers(all=True) if "sleep 60" in c["Command"]] and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not [c["Id"][:12] for c in api.containers(all=True) if "sleep 60" in c["Command"]]
+
+
+def test_a_dockerfile_that_needs_buildkit_builds_and_one_broken_under_buildkit_fails_at_its_line(testbed):
+    """The app Dockerfile gains a cache mount (the legacy builder refuses `RUN --mount`): BLD-01 builds it
+    and passes. Then a build secret nobody passes: BLD-01 fails naming the service and BuildKit's error,
+    and the finding locates the Dockerfile line of that RUN."""
+    try:
+        insert_before_user(BUILDKIT_CACHE)(testbed)
+        run = run_gates([*GATE, "--nestgate-controls=BLD-01"], testbed.config_path)
+        [built] = run.by_control("BLD-01")
+        assert built.outcome == "passed", built.message
+        measured = built.evidence["measured"]
+        assert measured["builder"] == "buildkit" and measured["builds"]["app"]["ok"]
+        assert any("BuildKit via " in source for source in built.evidence["sources"])
+
+        restore(testbed)
+        insert_before_user(BUILDKIT_BROKEN)(testbed)
+        run = run_gates([*GATE, "--nestgate-controls=BLD-01"], testbed.config_path)
+        [broken] = run.by_control("BLD-01")
+        assert broken.outcome == "failed"
+        assert ("BLD-01: service app: docker build failed at [4/4] RUN --mount=type=secret,id=npmrc,required=true "
+                "test -s /run/secrets/npmrc: secret npmrc not found: not found") in broken.message
+        record = {**broken.evidence, "nodeid": broken.nodeid, "outcome": "failed", "message": broken.message}
+        [located] = failures([record], {broken.nodeid: "declared"}, Locator([testbed.compose_path]))
+        lines = (testbed.project_dir / "Dockerfile").read_text().splitlines(keepends=True)
+        assert located.location == Location(testbed.project_dir / "Dockerfile", lines.index(BUILDKIT_BROKEN) + 1, 1)
+    finally:
+        restore(testbed)
+
+
+def test_where_no_cli_drives_buildkit_the_legacy_builder_runs_and_the_evidence_says_why(testbed):
+    run = run_gates([*GATE, "--nestgate-controls=BLD-01"], testbed.config_path,
+                    env={"NESTGATE_DOCKER_CLI": "/nonexistent/docker"})
+    [built] = run.by_control("BLD-01")
+    assert built.outcome == "passed", built.message
+    assert built.evidence["measured"]["builder"] == "legacy"
+    assert any("legacy builder (POST /build): no CLI drives BuildKit (/nonexistent/docker: command not found: "
+               "/nonexistent/docker)" in source for source in built.evidence["sources"])

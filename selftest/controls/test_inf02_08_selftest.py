@@ -16,7 +16,7 @@ from nestgate.probes.engine import Engine
 from selftest.gaterun import GateRun, run_gates
 
 INFRA = ["-m", "infra"]
-CONTROLS = {f"INF-0{i}" for i in range(1, 9)}
+CONTROLS = {f"INF-0{i}" for i in range(1, 10)}  # INF-09 runs read-only too
 
 def failure_lines(run: GateRun) -> dict[str, list[str]]:
     """Control -> the first line of each failed test's message."""

@@ -94,7 +94,9 @@ def test_fault_alone_fails_exactly_its_declared_tests(fault, matrix_testbed, cle
     write([ROWS[f] for f in ALL if f in ROWS], CONTROL_IDS, ARTIFACT_DIR)
 
     assert expect is not None, f"{fault}: no expectation in selftest/matrix/expectations.py; observed {failed}"
-    assert {_name(o.nodeid) for o in run.outcomes.values()} == clean_names, "not every gate test ran"
+    # Every clean test ran; a fault that adds a service (host-network) adds its subjects' tests, as every
+    # service of the compose model is judged: those must pass unless the expectation lists them.
+    assert clean_names <= {_name(o.nodeid) for o in run.outcomes.values()}, "not every gate test ran"
     assert set(failed) == set(expect.tests), {
         "collateral": {t: failed[t][:400] for t in set(failed) - set(expect.tests)},
         "expected but passed": sorted(set(expect.tests) - set(failed))}

@@ -89,11 +89,12 @@ def test_declared_healthchecks():
     [absent] = _declared(None, origin="image medianest/app:1")
     assert (absent.property, absent.measured, absent.expected) == ("healthcheck", None, "declared and enabled")
     assert str(absent) == "service app: declares no healthcheck (image medianest/app:1)"
-    # Docker's default interval is 30 s: the first probe cannot come before the limit.
-    [default] = _declared({"test": ["CMD", "true"]})
-    assert (default.property, default.measured, default.expected) == ("interval_s", 30.0, "< 30")
-    assert default.sentence == ("healthcheck interval is 30 s: its first probe runs 30 s after the start, "
-                                "not within the 30 s limit (compose file)")
+    # "Within 30 s" includes 30 s: Docker's default interval (30 s) puts the first probe at the limit, which passes.
+    assert _declared({"test": ["CMD", "true"]}) == [] and _declared({"test": ["CMD", "true"], "interval": "30s"}) == []
+    [late] = _declared({"test": ["CMD", "true"], "interval": "30.5s"})
+    assert (late.property, late.measured, late.expected) == ("interval_s", 30.5, "<= 30")
+    assert late.sentence == ("healthcheck interval is 30.5 s: its first probe runs 30.5 s after the start, "
+                             "not within the 30 s limit (compose file)")
     assert "interval is 90 s" in _declared({"test": ["CMD", "x"], "interval": "1m30s"})[0].sentence
 
 
@@ -101,15 +102,16 @@ def test_where_the_healthcheck_comes_from():
     own = compose_check({"test": ["CMD", "true"], "interval": "3s"})
     image = DeclaredCheck(["CMD-SHELL", "curl -f localhost"], 5.0)
     assert not needs_image_check(own) and not needs_image_check(compose_check({"disable": True}))
-    assert effective_check(own, "img:1", image) == (own, "compose file")
-    assert needs_image_check(None) and effective_check(None, "img:1", image) == (image, "image img:1")
-    assert effective_check(None, "img:1", None) == (None, "image img:1")
+    assert effective_check(own, "image img:1", image) == (own, "compose file")
+    assert needs_image_check(None) and effective_check(None, "image img:1", image) == (image, "image img:1")
+    assert effective_check(None, "Dockerfile /x/Dockerfile (stage 0)", None) == (None, "Dockerfile /x/Dockerfile "
+                                                                                      "(stage 0)")
     timings_only = compose_check({"interval": "2s"})
     assert needs_image_check(timings_only)
-    assert effective_check(timings_only, "img:1", image) == (
+    assert effective_check(timings_only, "image img:1", image) == (
         DeclaredCheck(image.test, 2.0), "compose timings, test from image img:1")
-    assert effective_check(timings_only, "img:1", DeclaredCheck(["NONE"], 30.0, True))[0].disabled
-    assert effective_check(timings_only, "img:1", None)[0] == DeclaredCheck([], 2.0)
+    assert effective_check(timings_only, "image img:1", DeclaredCheck(["NONE"], 30.0, True))[0].disabled
+    assert effective_check(timings_only, "image img:1", None)[0] == DeclaredCheck([], 2.0)
 
 
 def _state(status: str, started: dt.datetime | None = T0) -> HealthState:

@@ -10,7 +10,7 @@ from nestgate.probes.readers.build_stream import read_stream
 from nestgate.probes.readers.npm_output import NpmScript, missing_script, npm_script, runner_summary
 from nestgate.probes.readers.tsc_output import parse_errors
 from nestgate.rules.bld02_shared_package import missing_consumer_finding, resolution_findings
-from nestgate.rules.bld06_compose_config import IGNORED, REJECTED, OptionUse, option_uses
+from nestgate.rules.bld06_compose_config import REJECTED, OptionUse, option_uses, swarm_findings, swarm_uses
 
 
 # -- legacy builder stream ----------------------------------------------------------------
@@ -134,13 +134,22 @@ def test_options_stack_deploy_ignores_or_rejects_are_found_per_service():
                 "depends_on": {"db": {"condition": "service_healthy"}}, "security_opt": ["no-new-privileges:true"]},
         "db": {"mem_limit": "256m", "container_name": "medianest-postgres", "expose": [], "image": "pg"},
     }
-    ignored = option_uses(services, IGNORED)
-    assert [(u.service, u.option) for u in ignored] == [("app", "build"), ("app", "restart"), ("app", "security_opt"),
-                                                        ("app", "depends_on"), ("db", "container_name")]
-    assert ignored[0] == OptionUse("app", "build", "stack deploy never builds: the image must already exist")
+    uses = swarm_uses(services)
+    assert [(u.service, u.option, u.fails) for u in uses] == [
+        ("app", "security_opt", True), ("app", "restart", True), ("app", "depends_on condition", True),
+        ("app", "build", False), ("db", "container_name", True)]
+    assert str(uses[2]) == ("services.app.depends_on: ignored: swarm has no start order, the condition is never "
+                            "waited for")
     assert [str(u) for u in option_uses(services, REJECTED)] == [
         "services.db.mem_limit: set resource limits using deploy.resources"]
-    assert option_uses({"app": {"image": "app", "privileged": False, "expose": []}}, IGNORED) == []
+    assert swarm_uses({"app": {"image": "app", "privileged": False, "expose": []}}) == []
+    # Compose prints a list-form depends_on as service_started: ignored, noted, not failed; no image: fails.
+    plain = swarm_uses({"w": {"build": {"context": "."}, "depends_on": {"db": {"condition": "service_started"}}}})
+    assert [(u.option, u.fails) for u in plain] == [("depends_on", False), ("build without image", True)]
+    [finding] = swarm_findings("c.yml", plain)
+    assert str(finding) == ("docker stack deploy would not do what c.yml says: services.w.build: stack deploy never "
+                            "builds and the service names no image to run")
+    assert OptionUse("a", "expose", "x") == OptionUse("a", "expose", "x", False)
 
 
 # -- shared package resolution -------------------------------------------------------------

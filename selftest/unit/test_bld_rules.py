@@ -48,13 +48,23 @@ def test_buildkit_only_options_are_named_per_service():
                               "app: secrets, ssh; monitor: platforms")
 
 
+def test_under_buildkit_only_keys_not_handed_to_docker_build_are_named():
+    found = build_section_findings({"app": {"context": ".", "ssh": ["default"], "secrets": ["npmrc"]}},
+                                   LEGACY_KEYS | {"ssh"}, buildkit=True)
+    assert [(f.property, f.measured) for f in found] == [("services.app.build", ["secrets"])]
+    assert message(found) == "build options BLD-01 does not hand to `docker build`: app: secrets"
+
+
 def test_each_failed_build_is_named_with_the_builders_words():
     ok = BuildFacts("monitor", "nestgate-build/s-monitor:1", True, 3.0, "")
     broken = BuildFacts("app", "nestgate-build/s-app:1", False, 2.0,
-                        "at Step 4/9 : COPY app/requirements.lock /srv/: file not found in build context")
+                        "at Step 4/9 : COPY app/requirements.lock /srv/: file not found in build context",
+                        dockerfile="/src/Dockerfile", instruction="COPY app/requirements.lock /srv/")
     assert build_findings([ok]) == []
     [found] = build_findings([ok, broken])
-    assert (found.subject, found.property, found.measured) == ("service app", "docker build", "failed")
+    assert (found.subject, found.property) == ("service app", "docker build")
+    assert found.measured == {"result": "failed", "dockerfile": "/src/Dockerfile",
+                              "instruction": "COPY app/requirements.lock /srv/", "line": None}
     assert str(found) == ("service app: docker build failed at Step 4/9 : COPY app/requirements.lock /srv/: "
                           "file not found in build context")
 

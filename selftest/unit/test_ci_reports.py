@@ -113,7 +113,7 @@ def test_github_step_summary_gets_the_verdict_table_appended(github):
     assert text.startswith("# earlier step\n## nestgate: NO-GO\n"), text
     assert "| security (Security Validation (CRITICAL)) | NO-GO | 8 | 2 | 0 | 0 | 0 | not every control passed |" \
         in text, text
-    assert "| infra (Infrastructure Validation (HIGH PRIORITY)) | GO | 10 | 0 | 0 | 0 | 0 | - |" in text, text
+    assert "| infra (Infrastructure Validation (HIGH PRIORITY)) | GO | 11 | 0 | 0 | 0 | 0 | - |" in text, text
     assert "### Failed controls" in text and "| SEC-04 | Container security hardening" in text
     assert "service app (compose): user is 'root', expected a non-root user" in text
     assert "| compose.yml:4 |" in text and str(github["bundle"]) in text

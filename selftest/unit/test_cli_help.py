@@ -15,7 +15,7 @@ from nestgate import cli, deploy
 from nestgate.testbed import cli as testbed_cli
 from nestgate.watch import cli as watch_cli
 
-NUMERIC_METAVARS = {"SECONDS", "N", "PORT"}  # the unit, said where the option is shown
+NUMERIC_METAVARS = {"SECONDS", "MINUTES", "N", "PORT"}  # the unit, said where the option is shown
 
 
 def _parsers() -> Iterator[tuple[str, argparse.ArgumentParser]]:

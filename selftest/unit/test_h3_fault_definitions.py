@@ -19,7 +19,7 @@ def test_the_new_faults_are_registered_with_their_control():
 
 
 def test_every_other_control_a_fault_breaks_comes_with_its_reason():
-    assert faults.get("postgres-refuses-connections").controls == {"INF-03", "PRF-03", "INF-05"}
+    assert faults.get("postgres-refuses-connections").controls == {"INF-03", "PRF-03", "INF-05", "INF-09"}
     assert faults.get("app-db-report-down").controls == {"INF-03", "PRF-03"}
     for name in NEW:
         fault = faults.get(name)

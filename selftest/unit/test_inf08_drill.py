@@ -45,7 +45,6 @@ def test_no_drill_fails_naming_the_window_and_where_it_looked():
 
 def test_a_recent_restored_drill_within_the_limit_passes():
     assert judge([drill()]) == []
-    assert judge([drill(seconds=300.0)]) == []  # at the limit is within it
 
 
 def test_the_newest_drill_too_old_fails_with_its_age_and_file():
@@ -58,10 +57,10 @@ def test_the_newest_drill_too_old_fails_with_its_age_and_file():
 def test_a_drill_over_the_limit_fails_with_seconds_and_limit():
     [line] = judge([drill(seconds=412.34)])
     assert line == ("rollback drill /srv/reports/20250629-deploy-infra/rollback.json (finished "
-                    "2025-06-29T12:00:00+00:00): restored after 412.3 s, over the rollback limit of 300 s")
+                    "2025-06-29T12:00:00+00:00): restored after 412.3 s, not under the rollback limit of 300 s")
     assert judge([drill(seconds=200.0)], limit_s=120) == [
         "rollback drill /srv/reports/20250629-deploy-infra/rollback.json (finished 2025-06-29T12:00:00+00:00): "
-        "restored after 200.0 s, over the rollback limit of 120 s"]
+        "restored after 200.0 s, not under the rollback limit of 120 s"]
 
 
 def test_a_drill_that_did_not_restore_fails():
@@ -221,3 +220,10 @@ def test_deploy_refuses_a_drill_without_a_rollback_command(capsys):
         main(["--gate", "infra", "--rollback-drill", "--", "true"])
     assert exited.value.code == 2  # a usage error: nothing ran
     assert "--rollback-drill needs --rollback CMD" in capsys.readouterr().err
+
+
+def test_a_drill_at_exactly_the_limit_fails_under_the_procedures_words():
+    """"EMERGENCY ROLLBACK (< 5 Minutes)": 300.0 s is not under 300 s; 299.9 s is."""
+    [line] = judge([drill(seconds=300.0)])
+    assert line.endswith("restored after 300.0 s, not under the rollback limit of 300 s")
+    assert judge([drill(seconds=299.9)]) == []

@@ -62,7 +62,10 @@ def test_findings_name_variable_and_kind_never_the_value():
     text = "; ".join(f.sentence for f in found)
     assert text == ("B is empty; C is not set; D is empty; E is a placeholder (changeme); F is not set")
     assert "s3cr3t" not in repr(found)
-    assert env_findings("x", env, ["A"], DEFAULT_PLACEHOLDERS) == []
+    # Not required, yet received: empty and placeholder values fail all the same; unset (None) does not.
+    assert [f.sentence for f in env_findings("x", env, ["A"], DEFAULT_PLACEHOLDERS)] == [
+        "B is empty", "D is empty", "E is a placeholder (changeme)"]
+    assert env_findings("x", {"A": "real", "C": None}, [], DEFAULT_PLACEHOLDERS) == []
 
 
 def test_problem_kind():

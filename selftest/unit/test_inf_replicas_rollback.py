@@ -39,7 +39,11 @@ def test_failures_are_self_ended_tasks_in_the_window_not_orchestrator_shutdowns(
 
 def test_describe_names_task_slot_state_and_reason():
     text = describe(task("failed", t=0.0, err="task: non-zero exit (137)", exit_code=137, slot=2))
-    assert text == "task abcdef123456 slot 2 failed at 00:00:00Z, exit 137: task: non-zero exit (137)"
+    assert text == "task abcdef123456 slot 2 on n failed at 00:00:00Z, exit 137: task: non-zero exit (137)"
+    assert describe(task("failed", t=0.0, slot=None), {"n": "node-2"}).startswith("task abcdef123456 on node-2 failed")
+    pending = TaskFacts(id="abcdef1234567890", slot=1, node_id="", desired_state="running", state="pending",
+                        message="pending", error="", timestamp=0.0, container_id="", exit_code=None)
+    assert describe(pending) == "task abcdef123456 slot 1 pending at 00:00:00Z: pending"  # no node yet
 
 
 def test_declared_replicas():
@@ -66,17 +70,17 @@ def test_swarm_findings_replicas_health_and_failures():
     assert swarm_findings("nginx", service(), {"t1": "healthy"}, [], 60) == []
     pending = task("pending", "running", t=0.0, err="no suitable node")
     found = swarm_findings("nginx", service(running_=1, tasks=[pending]), {"t1": "unhealthy", "t2": "healthy"},
-                           [task("failed", t=0.0, err="task: non-zero exit (1)", exit_code=1)], 60)
+                           [task("failed", t=0.0, err="task: non-zero exit (1)", exit_code=1)], 60, {"n": "wk2"})
     assert [(f.subject, f.property, f.measured, f.expected) for f in found] == [
         ("service nginx", "replicas running", 1, "2 (desired)"),
         ("service nginx", "task health", {"t1": "unhealthy"}, "healthy"),
         ("service nginx", "task failures", 1, "none in the last 60 min")]
     assert [f.sentence for f in found] == [
-        "1/2 replicas running (replicated); not running: task abcdef123456 slot 1 pending at 00:00:00Z: "
+        "1/2 replicas running (replicated); not running: task abcdef123456 slot 1 on wk2 pending at 00:00:00Z: "
         "no suitable node",
-        "running tasks not healthy: task t1 is 'unhealthy'",
-        "1 task failure(s)/restart(s) in the last 60 min: task abcdef123456 slot 1 failed at 00:00:00Z, exit 1: "
-        "task: non-zero exit (1)"]
+        "tasks not healthy: task t1 is 'unhealthy'",
+        "1 task failure(s)/restart(s) in the last 60 min: task abcdef123456 slot 1 on wk2 failed at 00:00:00Z, "
+        "exit 1: task: non-zero exit (1)"]
     assert swarm_findings("nginx", service(desired=0, running_=0), {}, [], 60)[0].sentence == (
         "0/0 replicas running (replicated)")
     assert swarm_findings("nginx", service(healthcheck=False), {"t1": "none"}, [], 60) == []
@@ -89,11 +93,16 @@ def container(name, status="running", health="healthy", restarts=0, cid="c"):
                           started_at="", inspect={"RestartCount": restarts})
 
 
-def test_task_health_by_container():
-    gone = TaskFacts(id="0123456789abcdef", slot=2, node_id="n", desired_state="running", state="running",
-                     message="", error="", timestamp=1.0, container_id="gone", exit_code=None)
-    tasks = [task("running", "running"), gone]
-    assert task_health(tasks, [container("a", health="")]) == {"abcdef123456": "none", "0123456789ab": "gone"}
+def test_task_health_by_swarm_task_state_on_every_node():
+    """No container is needed: a task on another node is judged by its swarm state, named with its node."""
+    elsewhere = TaskFacts(id="0123456789abcdef", slot=2, node_id="wkr0000000000000", desired_state="running",
+                          state="starting", message="", error="", timestamp=1.0, container_id="", exit_code=None)
+    tasks = [task("running", "running"), elsewhere, task("pending", "running"), task("shutdown")]
+    assert task_health(tasks, True, {"n": "mgr"}) == {"abcdef123456 on mgr": "healthy",
+                                                      "0123456789ab on wkr000000000": "starting"}
+    assert task_health(tasks[:1], False, {}) == {"abcdef123456 on n": "none"}
+    [sick] = swarm_findings("nginx", service(), task_health(tasks, True, {}), [], 60)
+    assert sick.sentence == "tasks not healthy: task 0123456789ab on wkr000000000 is 'starting'"
 
 
 def test_compose_findings_status_health_restarts():

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from nestgate.config.watch import Kpi
-from nestgate.watch.history import History, Sample
+from nestgate.watch.history import History, Result, Sample
 from nestgate.watch.kpi import MET, NO_DATA, NOT_MET, compute
 from nestgate.watch.since import SinceError, parse_since
 
@@ -39,6 +39,14 @@ def _sample_services(h: History, n: int, every: float = 30.0, down: dict[str, se
                                        for s in SERVICES])
 
 
+def _integrity_checks(h: History, outcomes: list[str], every: float = 300.0) -> None:
+    """One controls round per outcome, each with one INF-09 test result."""
+    for i, outcome in enumerate(outcomes):
+        run = h.start_run(T0 + i * every, "INF-09")
+        h.add_result(Result(run, T0 + i * every + 1, "INF-09", "test_foreign_keys_have_no_orphan_rows[INF-09]",
+                            outcome, 0.5, "" if outcome == "passed" else "foreign key fk: 1 orphan row(s)", {}))
+
+
 def _kpi(report, kpi: str, subject: str | None = None):
     rows = [r for r in report.rows if r.kpi == kpi and (subject is None or r.subject == subject)]
     assert len(rows) == 1, report.rows
@@ -59,6 +67,7 @@ def _drill(at: float, seconds: float, restored: bool = True) -> dict:
 
 def test_clean_history_with_a_fast_drill_meets_every_kpi(history):
     _sample_http(history, 1000)
+    _integrity_checks(history, ["passed", "passed"])
     report = _compute(history, drills=[_drill(T0 + 60, 42.5)])
     assert report.all_met, report.rows
     assert _kpi(report, "availability", "/health").measured == "100 %"
@@ -231,3 +240,22 @@ def test_kpi_cli_on_a_bad_since_is_one_line_exit_2(history, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and err == ["nestgate: --since 'last tuesday': give a duration (90s, 10m, 1h, 1d) or an ISO "
                                  "8601 time"], err
+
+
+def test_data_consistency_is_the_share_of_integrity_checks_passed(history):
+    _integrity_checks(history, ["passed", "failed", "passed", "passed"])
+    row = _kpi(_compute(history), "data consistency")
+    assert (row.value, row.measured, row.verdict) == (75.0, "75 %", NOT_MET)
+    assert "3 of 4 integrity checks passed" in row.detail and "1 orphan row(s)" in row.detail
+
+
+def test_data_consistency_all_passed_is_met_and_none_run_is_no_data(history, tmp_path):
+    _integrity_checks(history, ["passed"] * 3)
+    row = _kpi(_compute(history), "data consistency")
+    assert (row.value, row.verdict) == (100.0, MET)
+    empty = History(tmp_path / "empty.sqlite")
+    try:
+        row = _kpi(_compute(empty), "data consistency")
+    finally:
+        empty.close()
+    assert row.verdict == NO_DATA and "add INF-09 to watch.controls" in row.detail

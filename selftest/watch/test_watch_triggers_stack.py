@@ -270,6 +270,9 @@ def test_auth_burst_fires_auth_failures_and_security_alert_with_notifications_an
                 assert r.status_code == 401, r.text
             auth = w.wait_for("auth-failures for app", lambda: w.events("auth-failures", "app"), 120)[0]
             alert = w.wait_for("security-alert for monitor", lambda: w.events("security-alert", "monitor"), 120)[0]
+            # Level 3: the monitor's alert about app, confirmed by app's own auth-failures event
+            breach = w.wait_for("security-breach-confirmed for app",
+                                lambda: w.events("security-breach-confirmed", "app"), 60)[0]
             w.wait_for("notifications delivered", lambda: all(
                 any(a["action"] == n and a["ok"] for a in e["actions"])
                 for e in (w.events("auth-failures", "app")[0], w.events("security-alert", "monitor")[0])
@@ -288,11 +291,17 @@ def test_auth_burst_fires_auth_failures_and_security_alert_with_notifications_an
     assert all(windowed(failures, ts, TRIGGERS["auth_window_s"]) <= TRIGGERS["auth_failures"]
                for ts, _ in failures if ts < auth["ts"])
     assert alert["detail"]["measured"] > 0 and any(a.get("kind") == "auth-failures" for a in alert["detail"]["alerts"])
+    assert breach["level"] == 3 and breach["detail"]["confirmed_by"] == "auth-failures"
+    assert breach["detail"]["confirm_event"] == auth["id"] and breach["detail"]["alert_event"] == alert["id"]
+    assert abs(auth["ts"] - alert["ts"]) <= breach["detail"]["window_s"]
+    assert len(w.events("security-breach-confirmed")) == 1
 
     # (5) notifications: the event arrived by both routes, without the canary
     for route, bodies in (("webhook", webhook_bodies), ("command", inbox.read_text().splitlines())):
         payloads = [json.loads(b) for b in bodies]
-        by = {(p["trigger"], p["subject"]): p for p in payloads}
+        # the watch-start notice ("deployment live") goes to every route first, then the events
+        assert [p["format"] for p in payloads[:1]] == ["nestgate-watch-started/1"], (route, payloads)
+        by = {(p["trigger"], p["subject"]): p for p in payloads if "trigger" in p}
         assert set(by) >= {("auth-failures", "app"), ("security-alert", "monitor")}, (route, payloads)
         sent = by[("auth-failures", "app")]
         assert sent["id"] == auth["id"] and sent["level"] == 1 and sent["detail"]["measured"] == total
@@ -311,3 +320,43 @@ def test_auth_burst_fires_auth_failures_and_security_alert_with_notifications_an
     for path in [*tmp_path.rglob("*"), w.log]:
         if path.is_file():
             assert canary.encode() not in path.read_bytes(), path
+
+
+# -- (5) Level 3: the whole stack down ---------------------------------------------------------------------
+def test_every_service_scaled_to_zero_fires_level3_and_rolls_back_once(testbed, tmp_path, engine):
+    """Every service of the stack scaled to 0: complete unavailability and system-wide failure fire
+    (Level 3), and the configured rollback command (here: scale everything back to 1, the way an
+    operator's rollback restores the release) runs once for both, timed against kpi.rollback_s."""
+    stack = stack_of(testbed)
+    names = sorted(s.name for s in engine.services.list(filters={"label": f"com.docker.stack.namespace={stack}"}))
+    assert len(names) >= 4, names
+    ran = tmp_path / "rollbacks.txt"
+    rollback = ["sh", "-c", f"echo ran >> {ran} && docker service scale --detach "
+                + " ".join(f"{n}=1" for n in names)]
+    config = write_config(testbed, tmp_path, triggers={"unavailable_s": 6.0},
+                          actions={"rollback_command": rollback, "incident_bundle": True})
+    try:
+        with watching(config, tmp_path) as w:
+            w.wait_for("every endpoint answering", lambda: all(
+                any(v == 1.0 for _, v in w.samples("http.ok", e)) for e in ENDPOINTS), 60)
+            for name in names:
+                engine.services.get(name).scale(0)
+            w.wait_for("Level 3 events", lambda: w.events("complete-unavailability")
+                       and w.events("system-wide-failure"), 180)
+            w.wait_for("rollback recorded", lambda: [a for e in w.events("complete-unavailability")
+                                                     + w.events("system-wide-failure")
+                                                     for a in e["actions"] if a["action"] == "rollback"], 120)
+    finally:
+        testbed.up()
+    level3 = w.events("complete-unavailability") + w.events("system-wide-failure")
+    assert {e["level"] for e in level3} == {3} and len(level3) == 2, level3
+    assert ran.read_text() == "ran\n"  # two Level 3 triggers, one rollback
+    rollbacks = [a for e in level3 for a in e["actions"] if a["action"] == "rollback"]
+    assert sorted(a["ran"] for a in rollbacks) == [False, True], rollbacks
+    [done] = [a for a in rollbacks if a["ran"]]
+    assert done["ok"] is True and done["within_limit"] is True and done["duration_s"] <= done["limit_s"]
+    unavailable = w.events("complete-unavailability")[0]
+    assert unavailable["detail"]["measured"] >= 6.0 and sorted(unavailable["detail"]["endpoints"]) == sorted(ENDPOINTS)
+    bundles = [a for e in level3 for a in e["actions"] if a["action"] == "incident-bundle"]
+    assert bundles and all(Path(b["path"]).is_dir() for b in bundles), bundles
+    verify_tree_manifest(Path(bundles[0]["path"]))

@@ -7,11 +7,13 @@ from nestgate.testbed.errors import TestbedError
 from nestgate.testbed.faults import (
     app,
     build,
+    buildkit,
     capacity,
     container,
     data,
     database,
     drift,
+    integrity,
     network,
     scan,
     secrets,
@@ -21,7 +23,8 @@ from nestgate.testbed.faults.base import Fault
 
 ALL: dict[str, Fault] = {
     f.name: f
-    for module in (container, network, app, stack, build, data, scan, drift, secrets, database, capacity)
+    for module in (container, network, app, stack, build, buildkit, data, scan, drift, secrets, database, capacity,
+                   integrity)
     for f in module.FAULTS
 }
 

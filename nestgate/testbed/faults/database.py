@@ -45,7 +45,9 @@ FAULTS = [
           post_apply=_edit_hba(_ADD), pre_remove=_edit_hba(_DROP),
           also={"PRF-03": f"its burst check counts connections in pg_stat_activity through psql ({SAME_PATH}): "
                           "refused, so it fails closed (evidence unavailable); its declared check passes",
-                "INF-05": f"the backup drill's psql and pg_dump connect the same way ({SAME_PATH}): refused"}),
+                "INF-05": f"the backup drill's psql and pg_dump connect the same way ({SAME_PATH}): refused",
+                "INF-09": f"its amcheck and foreign-key queries run through psql the same way ({SAME_PATH}): "
+                          "refused, so both fail closed (evidence unavailable)"}),
     Fault("app-db-report-down", "INF-03", "the app's /health/ready reports the database down; it is fine",
           "compose: app READY_DB_CLIENT_REGISTERED=false: like MediaNest's ready handler, which reports "
           "app.get('prisma'), it finds no registered client and answers 503 not_ready with checks.database "

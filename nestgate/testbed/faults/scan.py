@@ -119,8 +119,10 @@ def write_clean(tb: Testbed) -> dict[str, Any]:
     _write(tb, TRIVY, trivy(images["app"], now))
     _write(tb, GRYPE, grype(images["postgres"], now))
     _write_sarif(tb)
-    return {"reports": [{"path": TRIVY, "format": "trivy"}, {"path": GRYPE, "format": "grype"},
-                        {"path": SARIF, "format": "sarif"}]}
+    # Absolute: report paths resolve against target.project_dir, and these live in the state dir beside it.
+    return {"reports": [{"path": str(tb.state_dir / TRIVY), "format": "trivy"},
+                        {"path": str(tb.state_dir / GRYPE), "format": "grype"},
+                        {"path": str(tb.state_dir / SARIF), "format": "sarif"}]}
 
 
 def _critical(config: dict[str, Any], tb: Testbed) -> None:

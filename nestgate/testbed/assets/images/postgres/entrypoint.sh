@@ -20,6 +20,10 @@ CREATE DATABASE :"app_db" OWNER :"app_user";
 \connect :"app_db"
 SET ROLE :"app_user";
 \i /etc/nestgate-postgres/schema.sql
+RESET ROLE;
+-- INF-09: amcheck's functions belong to the superuser even when the application role created the
+-- (trusted) extension; the role nestgate reads as may run only the read-only index check.
+GRANT EXECUTE ON FUNCTION bt_index_check(regclass, boolean) TO :"app_user";
 SQL
     pg_ctl -D "$PGDATA" -w -m fast stop >/dev/null
     echo "postgres: initialised database and seeded tables"

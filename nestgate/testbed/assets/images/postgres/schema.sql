@@ -1,5 +1,7 @@
 -- MediaNest-shaped tables (names from its Prisma schema) with a few rows each.
 -- Run once at first start, as the application role, so the role owns everything it dumps.
+-- amcheck (INF-09): trusted in this image, so the role owns the extension too (see the Dockerfile).
+CREATE EXTENSION amcheck;
 CREATE TABLE users (
     id            serial PRIMARY KEY,
     username      text NOT NULL UNIQUE,

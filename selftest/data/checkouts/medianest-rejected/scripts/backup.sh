@@ -1,0 +1,3 @@
+#!/bin/sh
+# MediaNest-shaped backup script (nestgate fixture)
+echo backup

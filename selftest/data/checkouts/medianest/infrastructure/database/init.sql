@@ -1,0 +1,2 @@
+-- MediaNest-shaped init (nestgate fixture)
+CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
