@@ -8,8 +8,9 @@ every container's figure is recorded. A node whose figures cannot be read fails 
 
 import pytest
 
+from nestgate.rules.findings import node_gap_findings
 from nestgate.rules.prf04_memory_total import memory_total_findings
-from nestgate.rules.prf06_utilization import MIB, node_gap_findings
+from nestgate.rules.prf06_utilization import MIB
 
 pytestmark = [pytest.mark.performance, pytest.mark.runtime]
 

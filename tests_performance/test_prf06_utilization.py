@@ -9,7 +9,8 @@ figures cannot be read fails the control, named with the service's tasks on it.
 import pytest
 
 from nestgate.gate.params import each_service
-from nestgate.rules.prf06_utilization import node_gap_findings, utilization_findings
+from nestgate.rules.findings import node_gap_findings
+from nestgate.rules.prf06_utilization import utilization_findings
 
 pytestmark = [pytest.mark.performance, pytest.mark.runtime]
 

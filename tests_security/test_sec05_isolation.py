@@ -10,7 +10,7 @@ import pytest
 
 from nestgate.probes import swarm_objects
 from nestgate.probes.nodes_read import data_connects
-from nestgate.rules.prf06_utilization import node_gap_findings
+from nestgate.rules.findings import node_gap_findings
 from nestgate.rules.sec05_isolation import (
     container_networks,
     container_published,

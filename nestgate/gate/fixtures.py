@@ -74,7 +74,8 @@ def waivers(request: pytest.FixtureRequest) -> list[Waiver]:
 
 
 @pytest.fixture
-def stack(target_config: LoadedConfig, engine: Engine, declared: LazyDeclared, evidence: Evidence) -> Stack:
+def stack(target_config: LoadedConfig, engine: Engine, nodes: Nodes, declared: LazyDeclared, evidence: Evidence
+          ) -> Stack:
     """The target as this control sees it: running containers, compose services, a database
     session; what is missing fails the control naming the stack (nestgate.gate.stack)."""
-    return Stack(target_config, engine, declared, evidence)
+    return Stack(target_config, engine, nodes, declared, evidence)

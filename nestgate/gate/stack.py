@@ -15,22 +15,32 @@ from nestgate.probes.data_clients import PgSession
 from nestgate.probes.declared import DeclaredService, LazyDeclared
 from nestgate.probes.engine import Engine
 from nestgate.probes.engine_facts import ContainerFacts, ServiceState
-from nestgate.rules.findings import Finding
+from nestgate.probes.nodes import Nodes
+from nestgate.probes.nodes_read import node_containers
+from nestgate.rules.findings import Finding, node_gap_findings
 from nestgate.rules.inf06_services import not_deployed
 
 
 class Stack:
-    def __init__(self, cfg: LoadedConfig, engine: Engine, declared: LazyDeclared, evidence: Evidence) -> None:
+    def __init__(self, cfg: LoadedConfig, engine: Engine, nodes: Nodes, declared: LazyDeclared,
+                 evidence: Evidence) -> None:
         self.cfg = cfg
         self.engine = engine
+        self.nodes = nodes
         self.declared = declared
         self.evidence = evidence
         self.name = cfg.model.target.stack
 
     def running(self, service: str | None = None, role: str = "service") -> list[ContainerFacts]:
-        """The running containers of one service (or of the whole stack); none fails the control."""
-        found = [c for c in self.engine.running() if service is None or c.service == service]
-        self.evidence.source(f"GET /containers/json (stack {self.name}) on {self.engine.url}")
+        """The running containers of one service (or of the whole stack) on every node that runs a task
+        of it; none fails the control, and so does a node whose containers could not be read."""
+        # the engine's own node too: a container of the stack that is no swarm task lives there
+        by_node, gaps = self.nodes.each(lambda node, host: node_containers(self.nodes, node, host),
+                                        None if service is None else {service}, engine_node=True)
+        self.evidence.source(f"the stack's running containers on every node ({self.nodes.source()})")
+        self.evidence.require(node_gap_findings(gaps, None if service is None else [service]))
+        found = sorted((c for cs in by_node.values() for c in cs if service is None or c.service == service),
+                       key=lambda c: (c.service, c.name))
         if found:
             return found
         if service is None:

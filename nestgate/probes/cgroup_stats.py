@@ -16,37 +16,25 @@ import os
 from pathlib import Path
 
 from nestgate.probes.engine_facts import ContainerFacts, StatsFacts
+from nestgate.probes.readers.node_sections import host_cpu_ns as proc_stat_cpu_ns
+from nestgate.probes.readers.node_sections import mem_total_bytes, stat_fields
 
 PROC = Path("/proc")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-NS = 1_000_000_000
 
 
 def _read(path: Path) -> str:
     return path.read_text().strip()
 
 
-def _stat_fields(text: str) -> dict[str, int]:
-    out = {}
-    for line in text.splitlines():
-        key, _, value = line.partition(" ")
-        if value.strip().isdigit():
-            out[key] = int(value)
-    return out
-
-
 def host_cpu_ns() -> int:
     """The host's CPU time as the daemon counts it: user..softirq of /proc/stat's `cpu` line."""
-    first = (PROC / "stat").read_text().splitlines()[0].split()
-    return sum(int(x) for x in first[1:8]) * NS // CLOCK_TICKS
+    return proc_stat_cpu_ns((PROC / "stat").read_text(), CLOCK_TICKS)
 
 
 def host_memory_bytes() -> int:
-    for line in (PROC / "meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            return int(line.split()[1]) * 1024
-    return 0
+    return mem_total_bytes((PROC / "meminfo").read_text())
 
 
 def _paths(container: ContainerFacts) -> dict[str, Path] | None:
@@ -83,17 +71,17 @@ def read_stats(container: ContainerFacts, system_cpu_ns: int, online_cpus: int,
         if "memory" in paths and "cpu" in paths:  # cgroup v1
             mem = paths["memory"]
             usage = int(_read(mem / "memory.usage_in_bytes"))
-            stat = _stat_fields((mem / "memory.stat").read_text())
+            stat = stat_fields((mem / "memory.stat").read_text())
             cache = stat.get("total_inactive_file", stat.get("inactive_file", 0))
             limit = int(_read(mem / "memory.limit_in_bytes"))
             cpu_ns = int(_read(paths["cpu"] / "cpuacct.usage"))
         elif "v2" in paths:
             base = paths["v2"]
             usage = int(_read(base / "memory.current"))
-            cache = _stat_fields((base / "memory.stat").read_text()).get("inactive_file", 0)
+            cache = stat_fields((base / "memory.stat").read_text()).get("inactive_file", 0)
             raw_limit = _read(base / "memory.max")
             limit = host_memory if raw_limit == "max" else int(raw_limit)
-            cpu_ns = _stat_fields((base / "cpu.stat").read_text()).get("usage_usec", 0) * 1000
+            cpu_ns = stat_fields((base / "cpu.stat").read_text()).get("usage_usec", 0) * 1000
         else:
             return None
     except (OSError, ValueError):

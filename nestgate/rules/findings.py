@@ -8,9 +8,9 @@ same shape: title, property, found, expected).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from nestgate.rules.messages import listed
 
@@ -53,3 +53,26 @@ class Findings(list[Finding]):
     @property
     def message(self) -> str:
         return message(self)
+
+
+class NodeGap(Protocol):
+    """A node that runs tasks of the stack but whose facts could not be read (probes.nodes.NodeProblem)."""
+
+    reason: str
+    tasks: tuple[str, ...]  # "app.2"
+
+    def describe(self) -> str: ...
+
+
+def node_gap_findings(gaps: Sequence[NodeGap], services: Sequence[str] | None = None) -> list[Finding]:
+    """Fail closed per node: each node whose facts are missing, naming it and the tasks on it (only
+    those of `services` when given). Shared by every control that reads facts per node (SEC-04,
+    SEC-05, PRF-04, PRF-06, and the stack's running containers)."""
+    out = []
+    for gap in gaps:
+        tasks = [t for t in gap.tasks if services is None or t.rpartition(".")[0] in services]
+        if services is None or tasks:
+            subject = gap.describe().partition(": ")[0]
+            out.append(Finding(subject, "node facts", gap.reason, "readable through its [target.nodes] host",
+                               says=f"{gap.reason}; its tasks {', '.join(tasks) or 'none'} are not judged"))
+    return out

@@ -14,35 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Protocol
 
 from nestgate.probes.engine_facts import ContainerFacts, StatsFacts, StatsRound
-from nestgate.rules.findings import Finding
+from nestgate.rules.findings import Finding, NodeGap
 from nestgate.rules.prf02_resource_limits import NANO, running_limits
 
 MIB = 1024 * 1024
-
-
-class NodeGap(Protocol):
-    """A node that runs tasks of the stack but whose facts could not be read (probes.nodes.NodeProblem)."""
-
-    reason: str
-    tasks: tuple[str, ...]  # "app.2"
-
-    def describe(self) -> str: ...
-
-
-def node_gap_findings(gaps: Sequence[NodeGap], services: Sequence[str] | None = None) -> list[Finding]:
-    """Fail closed per node: each node whose facts are missing, naming it and the tasks on it (only
-    those of `services` when given). Shared by SEC-04, SEC-05, PRF-04 and PRF-06."""
-    out = []
-    for gap in gaps:
-        tasks = [t for t in gap.tasks if services is None or t.rpartition(".")[0] in services]
-        if services is None or tasks:
-            subject = gap.describe().partition(": ")[0]
-            out.append(Finding(subject, "node facts", gap.reason, "readable through its [target.nodes] host",
-                               says=f"{gap.reason}; its tasks {', '.join(tasks) or 'none'} are not judged"))
-    return out
 
 
 def cpu_percent(before: StatsFacts, after: StatsFacts) -> float:

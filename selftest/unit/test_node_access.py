@@ -13,7 +13,7 @@ from nestgate.probes.nodes import NodeProblem, NodeRef, host_spec, redacted_spec
 from nestgate.probes.nodes_read import container_from_inspect, outcome
 from nestgate.probes.readers import node_sections as ns
 from nestgate.probes.tcp import addresses_in, routed_in
-from nestgate.rules.prf06_utilization import node_gap_findings
+from nestgate.rules.findings import node_gap_findings
 
 
 def test_nodes_accept_specs_and_tables():
