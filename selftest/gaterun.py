@@ -56,10 +56,18 @@ class GateRun:
         assert all(r.evidence["measured"] for r in results), f"{control}: a test recorded no measurement"
 
     def overlong_messages(self) -> list[str]:
-        """Gate failures whose message (its first line: the one a terminal and CI show) is over the cap."""
+        """Gate failures whose message (its first line: the one a terminal and CI show) is over the cap.
+        JUnit wraps a setup error as `failed on setup with "<message>"`: the wrapper is pytest's, not
+        nestgate's message, so it is not counted."""
+        def own(line: str) -> str:
+            for wrap in ('failed on setup with "', 'failed on teardown with "'):
+                if line.startswith(wrap) and line.endswith('"'):
+                    return line[len(wrap):-1]
+            return line
+
         return [f"{o.nodeid} ({len(line)} chars): {line[:80]}..." for o in self.outcomes.values()
                 if o.outcome in ("failed", "error") and "nestgate.control" in o.properties
-                for line in o.message.splitlines()[:1] if len(line) > CAP]
+                for line in map(own, o.message.splitlines()[:1]) if len(line) > CAP]
 
     def failed_controls(self) -> set[str]:
         return {o.properties.get("nestgate.control", "?") for o in self.outcomes.values()

@@ -51,6 +51,17 @@ def services(instance: str) -> dict[str, Any]:
     return {s.name[len(prefix):]: s for s in found if s.name.startswith(prefix)}
 
 
+def failed_tasks(instance: str) -> list[str]:
+    """Every failed or rejected task in the stack's task history, as "<service>: <state>: <error>"."""
+    out = []
+    for name, svc in sorted(services(instance).items()):
+        for task in svc.tasks():
+            status = task.get("Status") or {}
+            if status.get("State") in ("failed", "rejected"):
+                out.append(f"{name}: {status.get('State')}: {status.get('Err') or status.get('Message') or '?'}")
+    return out
+
+
 def container_health(container_id: str) -> str:
     """'healthy', 'unhealthy', 'starting', 'none' (no healthcheck) or 'gone'."""
     try:

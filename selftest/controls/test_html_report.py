@@ -92,7 +92,8 @@ def test_report_html_shows_verdict_fingerprint_and_failure_first_in_a_browser(tm
     # the results: the failure first, its checklist line beside its ID, measured values not JSON
     rows = re.findall(r'<tbody class="results-table-row (\w+)"[^>]*>\s*<tr class="collapsible"[^>]*>(.*?)</tr>',
                       dom, re.S)
-    assert len(rows) == 20 and [r[0] for r in rows].count("failed") == 1, [r[0] for r in rows]
+    selected = len(verify_bundle(bundle)["controls"])  # every test the run recorded is a row
+    assert len(rows) == selected > 1 and [r[0] for r in rows].count("failed") == 1, [r[0] for r in rows]
     outcome, first = rows[0]
     assert outcome == "failed" and "test_secrets_deployed[SEC-02]" in first
     assert ('<td class="col-ngControl">SEC-02</td><td class="col-ngLine">Docker Swarm external secrets properly '

@@ -107,7 +107,9 @@ SECURITY = {
     "unversioned-secret": expect(["test_secret_ages_and_versioned_names[SEC-06]"], [
         "secret {i}_nextauth_secret: does not follow the versioned naming {i}_<name>_vN"]),
     "old-secret": expect(["test_secret_ages_and_versioned_names[SEC-06]"], [
-        "secret {i}_jwt_secret_v2: is ", " days old as of ", " (end of day, UTC) (created ", ", max 90.0 days"]),
+        # every secret is old; the message names the first (the others: "and 8 more", in the evidence)
+        "secret {i}_encryption_key_v2: is ", " days old as of ", " (end of day, UTC) (created ", ", max 90.0 days",
+        "and 8 more findings"]),
     "runtime-cap-added": expect(["test_running_hardening[SEC-04[app]]"], [
         "container {i}_app.1.", "cap_add ['SYS_ADMIN'] not in the allow-list []",
         "declared and running disagree on cap_add: declared [], running ['SYS_ADMIN']"]),
@@ -116,8 +118,8 @@ SECURITY = {
         "mounts host path /var/run/docker.sock (docker socket), expected no sensitive host mount",
         "declared and running disagree on binds: declared [], running ['/var/run/docker.sock']"]),
     "monitor-down": expect(["test_monitor_active_and_alerting[SEC-07]"], [
-        "heartbeat: GET /monitor/heartbeat answered 200 with no usable heartbeat",
-        "(POST /monitor/alerts/test -> 202) not raised in GET /monitor/alerts within 15 s"]),
+        # the second finding (the test alert not raised) is in the evidence; the capped message counts it
+        "heartbeat: GET /monitor/heartbeat answered 200 with no usable heartbeat", "and 1 more findings"]),
 }
 
 BUILD = {
