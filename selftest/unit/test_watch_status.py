@@ -5,6 +5,7 @@ and exit codes through the real command line."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -82,3 +83,20 @@ def test_the_command_prints_the_template_or_json_and_exits_by_status(history, tm
     missing = subprocess.run([*base, f"--history={tmp_path / 'none.sqlite'}"], capture_output=True, text=True,
                              timeout=60)
     assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_a_secret_in_the_history_is_masked_in_the_status_update(history, tmp_path):
+    """The history is redacted when written; the status command masks again on output (a canary
+    known only from the environment, placed raw in an action record)."""
+    canary = "canary-status-7d3e9b1f5a"
+    sample(history, 0, 0, 0)
+    event = history.add_event(T0, 1, "service-down", "app", {})
+    history.set_event_actions(event, [{"action": "notify-webhook", "ok": False, "message": f"refused {canary}"}])
+    config = tmp_path / "nestgate.toml"
+    config.write_text('[watch]\nhistory = "history.sqlite"\n')
+    for extra in ([], ["--json"]):
+        out = subprocess.run([sys.executable, "-m", "nestgate.cli", "status", f"--target-config={config}", *extra],
+                             capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "NG_STATUS_TOKEN": canary})
+        assert out.returncode == 1 and "notify-webhook for service-down app: FAILED" in out.stdout, out.stderr
+        assert canary not in out.stdout + out.stderr
