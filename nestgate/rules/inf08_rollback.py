@@ -78,8 +78,9 @@ def drill_findings(drills: Sequence[Drill], now: dt.datetime, max_age_days: floa
                         says=f"finished {finished}, in the future: a clock is wrong or the record is not real")]
     if age_days > max_age_days:
         return [Finding("", "newest drill age_days", round(age_days, 1), f"at most {max_age_days:g}",
-                        says=f"no rollback drill recorded {window} (looked in {looked_in}): the newest, {source}, "
-                             f"finished {finished}, {age_days:.1f} days ago")]
+                        # the age first: the paths after it may be cut from a capped message
+                        says=f"no rollback drill recorded {window}: the newest finished {finished}, "
+                             f"{age_days:.1f} days ago ({source}; looked in {looked_in})")]
     subject = f"rollback drill {source} (finished {finished})"
     if not drill.restored:
         return [Finding(subject, "restored", False, True,

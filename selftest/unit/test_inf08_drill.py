@@ -49,9 +49,8 @@ def test_a_recent_restored_drill_within_the_limit_passes():
 
 def test_the_newest_drill_too_old_fails_with_its_age_and_file():
     [line] = judge([drill(days_ago=45.25), drill("/x/older.json", days_ago=60)])
-    assert line == (f"no rollback drill recorded in the last 30 days (looked in {WHERE}): the newest, "
-                    "/srv/reports/20250629-deploy-infra/rollback.json, finished 2025-05-16T06:00:00+00:00, "
-                    "45.2 days ago")
+    assert line == ("no rollback drill recorded in the last 30 days: the newest finished 2025-05-16T06:00:00+00:00, "
+                    f"45.2 days ago (/srv/reports/20250629-deploy-infra/rollback.json; looked in {WHERE})")
 
 
 def test_a_drill_over_the_limit_fails_with_seconds_and_limit():
