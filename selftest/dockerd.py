@@ -9,10 +9,11 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import docker
 import pytest
@@ -61,23 +62,30 @@ def extra_dockerd(prefix: str = "nestgate-dockerd-", tls: Pki | None = None) -> 
          "--pidfile", str(root / "docker.pid"), "--bridge=none", "--iptables=false", "--ip-masq=false"],
         stdout=log, stderr=subprocess.STDOUT,
     )
-    daemon = Dockerd(url, root, proc, tcp_url)
+    with serving(Dockerd(url, root, proc, tcp_url), log, lambda d: d.client().ping(), "extra dockerd") as daemon:
+        yield daemon
+
+
+@contextmanager
+def serving(daemon: Dockerd, log: IO[str], ping: Callable[[Dockerd], object], what: str) -> Iterator[Dockerd]:
+    """The started daemon once `ping` answers (fails the test after START_TIMEOUT_S or if it exits);
+    on leaving: stopped, its log closed, its data root unmounted and removed."""
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             try:
-                daemon.client().ping()
+                ping(daemon)
                 break
             except Exception:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"extra dockerd did not start; see {root}/dockerd.log")
+                if daemon.proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"{what} did not start; see {daemon.root}/dockerd.log")
                 time.sleep(0.3)
         yield daemon
     finally:
         daemon.stop()
         log.close()
-        _unmount_under(root)
-        shutil.rmtree(root, ignore_errors=True)
+        _unmount_under(daemon.root)
+        shutil.rmtree(daemon.root, ignore_errors=True)
 
 
 def _unmount_under(root: Path) -> None:

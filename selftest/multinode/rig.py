@@ -13,7 +13,6 @@ The instance's own compose file is deployed with a placement override (nestgate.
 from __future__ import annotations
 
 import random
-import shutil
 import subprocess
 import tempfile
 import time
@@ -26,10 +25,9 @@ import docker
 import pytest
 
 from nestgate.testbed import placement
-from selftest.dockerd import Dockerd, _unmount_under, free_tcp_port
+from selftest.dockerd import Dockerd, free_tcp_port, serving
 from selftest.multinode.sshd import Sshd, local_sshd
 
-START_TIMEOUT_S = 60
 CONVERGE_TIMEOUT_S = 240
 SPREAD = ["app"]  # one replica on each node
 ON_WORKER = ["redis", "nginx", "monitor"]  # nginx: its host-mode port is reachable from here on the worker
@@ -97,23 +95,9 @@ def dockerd_in(netns: str, prefix: str) -> Iterator[Dockerd]:
         ["nsenter", f"--net=/run/netns/{netns}", "dockerd", "-H", url, "--data-root", str(root / "data"),
          "--exec-root", str(root / "exec"), "--pidfile", str(root / "docker.pid"), "--bridge=none",
          "--iptables=false", "--ip-masq=false", "--no-new-privileges"], stdout=log, stderr=subprocess.STDOUT)
-    daemon = Dockerd(url, root, proc)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                docker.DockerClient(base_url=url, timeout=10, version="1.41").ping()
-                break
-            except Exception:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"dockerd in {netns} did not start; see {root}/dockerd.log")
-                time.sleep(0.3)
+    ping = lambda d: docker.DockerClient(base_url=d.url, timeout=10, version="1.41").ping()  # noqa: E731
+    with serving(Dockerd(url, root, proc), log, ping, f"dockerd in {netns}") as daemon:
         yield daemon
-    finally:
-        daemon.stop()
-        log.close()
-        _unmount_under(root)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def load_images(images: list[str], engines: list[str]) -> None:
