@@ -32,6 +32,13 @@ class TestOutcome:
         """The evidence record the plugin attached (JUnit property nestgate.evidence)."""
         return json.loads(self.properties["nestgate.evidence"])
 
+    @property
+    def said(self) -> str:
+        """Everything the control said: its failure line (capped at 300 characters, "and N more") and
+        every finding in full from the evidence, where the capped line leaves them."""
+        findings = json.loads(self.properties.get("nestgate.findings") or "[]")
+        return "; ".join([self.message, *(str(f.get("message", "")) for f in findings if isinstance(f, dict))])
+
 
 @dataclass
 class GateRun:

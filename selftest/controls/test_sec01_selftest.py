@@ -9,6 +9,7 @@ in the exclusivity matrix (selftest/matrix/).
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,8 @@ def _config(default_config, tmp_path, images=None, built=(), **scan):
 def _run(default_config, tmp_path, *args: str, images=None, built=(), **scan):
     run = run_gates([*SELECT, *args], _config(default_config, tmp_path, images, built, **scan))
     [result] = run.by_control("SEC-01")
-    return result
+    # the checks below read every finding: the failure line itself is capped ("and N more findings")
+    return replace(result, message=result.said)
 
 
 def _waivers(tmp_path, body: str) -> str:
@@ -162,10 +164,10 @@ def test_every_image_of_the_compose_file_must_be_scanned(default_config, tmp_pat
     result = _run(default_config, tmp_path, images=["docker.io/medianest/backend:1.4.2", "redis:7.2"],
                   built=("frontend",))
     assert result.outcome == "failed"
-    unscanned = result.message.split("image not scanned: ", 1)[1].split("; P0/P1", 1)[0]
     # a built service without image: is Compose's <project>-<service>
-    assert unscanned == ("medianest-staging-frontend (service frontend) is in no current scan report; "
-                         "redis:7.2 (service s1) is in no current scan report")
+    for unscanned in ("image not scanned: medianest-staging-frontend (service frontend) is in no current scan report",
+                      "redis:7.2 (service s1) is in no current scan report"):
+        assert unscanned in result.message, result.message
     images = result.evidence["measured"]["images"]
     assert images["docker.io/medianest/backend:1.4.2"]["scanned_in"] == [str(DATA / "trivy.json")]
 
@@ -197,7 +199,7 @@ def test_the_seeded_cve_is_waived_by_a_waiver_given_with_waivers(testbed, tmp_pa
         [bare] = run_gates(SELECT, testbed.config_path).by_control("SEC-01")
         run = run_gates([*SELECT, arg], testbed.config_path)
         [waived] = run.by_control("SEC-01")
-    assert bare.outcome == "failed" and f"{SEEDED_CVE} CRITICAL in libexpat1" in bare.message
+    assert bare.outcome == "failed" and f"{SEEDED_CVE} CRITICAL in libexpat1" in bare.said
     assert waived.outcome == "passed", waived.message
     [used] = waived.evidence["waivers_used"]
     assert used["id"] == SEEDED_CVE and used["waived"].startswith(f"{SEEDED_CVE} in libexpat1 (trivy report ")
