@@ -16,6 +16,8 @@ command -v psql >/dev/null || need_pkgs+=(postgresql-client)
 command -v chromium >/dev/null || need_pkgs+=(chromium)  # the evidence self-test renders report.html
 command -v ssh-keygen >/dev/null || need_pkgs+=(openssh-client)  # signed evidence (nestgate verify)
 [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)  # the two-node self-test's ssh:// node host
+command -v ip >/dev/null || need_pkgs+=(iproute2)  # the two-node rig's network namespaces and veth links
+command -v openssl >/dev/null || need_pkgs+=(openssl)  # the TLS engine self-test's throwaway CA
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_pkgs+=(python3-venv)
 if ((${#need_pkgs[@]})); then
   log "installing Debian packages: ${need_pkgs[*]}"
