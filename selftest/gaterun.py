@@ -88,7 +88,8 @@ def write_config(data: dict[str, Any], directory: Path) -> Path:
 
 
 def run_gates(args: list[str], config: Path | None = None, timeout_s: float = 600,
-              env: dict[str, str] | None = None) -> GateRun:
+              env: dict[str, str] | None = None, prefix: list[str] | None = None) -> GateRun:
+    """`prefix`: an argv the gate's command runs under (e.g. unshare, for a private /root)."""
     with tempfile.TemporaryDirectory() as tmp:
         junit = Path(tmp) / "junit.xml"
         # Self-test runs keep their report bundle in the temp dir, not in the project's reports/.
@@ -96,7 +97,7 @@ def run_gates(args: list[str], config: Path | None = None, timeout_s: float = 60
                 f"--nestgate-report={tmp}", *args]
         if config is not None:
             argv.append(f"--target-config={config}")
-        proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s,
+        proc = subprocess.run([*(prefix or []), *argv], cwd=ROOT, capture_output=True, text=True, timeout=timeout_s,
                               env={**os.environ, **(env or {})}, check=False)
         outcomes = _parse_junit(junit) if junit.exists() else {}
     run = GateRun(proc.returncode, proc.stdout + proc.stderr, outcomes)

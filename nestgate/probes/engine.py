@@ -1,4 +1,4 @@
-"""Docker engine probe: swarm, nodes, containers, services, tasks, secrets, networks, stats.
+"""Docker engine probe: swarm, nodes, containers, services, tasks, secrets, networks, logs.
 
 Connects lazily, so a control that needs the engine (not the fixture) fails when it is down.
 Facts that do not change during a run (container list and inspect) are fetched once.
@@ -10,7 +10,6 @@ import os
 import re
 import ssl
 import threading
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,15 +21,13 @@ import requests
 from docker.constants import MINIMUM_DOCKER_API_VERSION
 
 from nestgate.errors import EngineUnreachable, EvidenceUnavailable, one_line
-from nestgate.probes import cgroup_stats
+from nestgate.probes import engine_ssh
 from nestgate.probes.engine_endpoint import Endpoint, EndpointError, resolve
 from nestgate.probes.engine_facts import (
     ContainerFacts,
     LogLine,
     NodeFacts,
     ServiceState,
-    StatsFacts,
-    StatsRound,
     SwarmFacts,
     TaskFacts,
 )
@@ -315,62 +312,18 @@ class Engine:
     def _full_name(self, service: str) -> str:
         return f"{self.stack}_{service}"
 
-    # -- stats ---------------------------------------------------------------------------
-    def stats(self, containers: list[ContainerFacts]) -> list[StatsFacts]:
-        """One stats sample per container, all taken in parallel: one sample period in total."""
-        if not containers:
-            return []
-        with ThreadPoolExecutor(max_workers=min(PARALLEL_CALLS * 2, len(containers))) as pool:
-            return list(pool.map(self._stats_one, containers))
-
-    def _stats_one(self, container: ContainerFacts) -> StatsFacts:
-        raw = self.call("stats", lambda api: api.stats(container.id, stream=False))
-        return stats_from_raw(raw, container)
-
-    def stats_rounds(self, containers: list[ContainerFacts], rounds: int, interval_s: float) -> list[StatsRound]:
-        """`rounds` one-shot samples of every container, `interval_s` apart, each round in parallel.
-
-        A one-shot sample (API 1.41) answers at the daemon's next collection tick (up to 1 s) where
-        a plain one waits two ticks to fill in precpu; CPU is then taken from the cumulative
-        counters between rounds, so the window is the caller's and not the daemon's.
-        A daemon refusal (say, a container that vanished mid-run) is evidence unavailable, with the
-        daemon's own message, which names the container.
-        """
-        out: list[StatsRound] = []
-        first = time.monotonic()
-        for i in range(rounds):
-            time.sleep(max(0.0, first + i * interval_s - time.monotonic()))
-            started = time.monotonic()
-            try:
-                stats = self._stats_round(containers)
-            except docker.errors.APIError as exc:
-                raise EvidenceUnavailable(f"docker stats refused: {one_line(exc)}") from None
-            out.append(StatsRound(at_s=started - first, duration_s=time.monotonic() - started, stats=stats))
-        return out
-
-    def _stats_round(self, containers: list[ContainerFacts]) -> list[StatsFacts]:
-        """Every container at once: from the host's cgroup files where they can be read here (no API
-        call, microseconds each), the rest through one-shot API calls in parallel."""
-        system_ns, host_memory = cgroup_stats.host_cpu_ns(), cgroup_stats.host_memory_bytes()
-        online = os.sysconf("SC_NPROCESSORS_ONLN")
-        local = {c.id: cgroup_stats.read_stats(c, system_ns, online, host_memory) for c in containers}
-        remote = [c for c in containers if local[c.id] is None]
-        if remote:
-            with ThreadPoolExecutor(max_workers=min(PARALLEL_CALLS * 2, len(remote))) as pool:
-                local.update({c.id: s for c, s in zip(remote, pool.map(self._stats_one_shot, remote), strict=True)})
-        return [s for c in containers if (s := local[c.id]) is not None]
-
-    def _stats_one_shot(self, container: ContainerFacts) -> StatsFacts:
-        raw = self.call("stats", lambda api: api.stats(container.id, stream=False, one_shot=True))
-        return stats_from_raw(raw, container)
-
 
 def connect(endpoint: Endpoint, timeout_s: int) -> docker.APIClient:
     """An API client for the endpoint, on the engine's own API version (the SDK's "auto").
 
     With an engine CA, requests would let REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace it (psf/requests
     issue 3829): the Docker CLI trusts only the engine's CA, so the environment is not consulted for
-    certificates; proxies still come from it."""
+    certificates; proxies still come from it.
+
+    An ssh:// engine is checked with the ssh binary first (nestgate/probes/engine_ssh.py): the SDK's own
+    ssh run neither says ssh's reason nor stops waiting."""
+    if endpoint.url.startswith("ssh://"):
+        engine_ssh.check(endpoint.url, timeout_s)
     api = docker.APIClient(**endpoint.client_kwargs(), timeout=timeout_s, version=MINIMUM_DOCKER_API_VERSION)
     if endpoint.tls is not None and endpoint.tls.ca is not None:
         api.trust_env = False
@@ -381,7 +334,8 @@ def connect(endpoint: Endpoint, timeout_s: int) -> docker.APIClient:
 
 def connect_reason(exc: BaseException) -> str:
     """Why connecting failed, in one line: a TLS refusal by its own words (requests buries it three
-    exceptions deep, after the URL), anything else as the SDK says it."""
+    exceptions deep, after the URL), an ssh refusal as ssh said it (engine_ssh), anything else as the
+    SDK says it."""
     todo: list[object] = [exc]
     seen: set[int] = set()
     while todo:
@@ -393,31 +347,6 @@ def connect_reason(exc: BaseException) -> str:
             return f"TLS handshake failed: {one_line(e)}"
         todo += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
     return one_line(exc)
-
-
-def stats_from_raw(raw: dict[str, Any], container: ContainerFacts) -> StatsFacts:
-    """The same arithmetic as the docker CLI's `docker stats` (cgroup v1 and v2)."""
-    mem = raw.get("memory_stats") or {}
-    detail = mem.get("stats") or {}
-    cache = detail.get("total_inactive_file", detail.get("inactive_file", 0))
-    usage = max(0, int(mem.get("usage", 0)) - int(cache))
-    cpu, pre = raw.get("cpu_stats") or {}, raw.get("precpu_stats") or {}
-    cpu_delta = cpu.get("cpu_usage", {}).get("total_usage", 0) - pre.get("cpu_usage", {}).get(
-        "total_usage", 0
-    )
-    sys_delta = cpu.get("system_cpu_usage", 0) - pre.get("system_cpu_usage", 0)
-    online = int(cpu.get("online_cpus") or len(cpu.get("cpu_usage", {}).get("percpu_usage") or []) or 1)
-    percent = (cpu_delta / sys_delta) * online * 100.0 if cpu_delta > 0 and sys_delta > 0 else 0.0
-    return StatsFacts(
-        container=container.name,
-        service=container.service,
-        memory_bytes=usage,
-        memory_limit_bytes=int(mem.get("limit", 0)),
-        cpu_percent=percent,
-        online_cpus=online,
-        cpu_total_ns=int(cpu.get("cpu_usage", {}).get("total_usage", 0)),
-        system_cpu_ns=int(cpu.get("system_cpu_usage", 0)),
-    )
 
 
 _LIST_HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")

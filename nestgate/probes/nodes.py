@@ -125,6 +125,18 @@ class Nodes:
         t = cfg.model.target
         return cls(engine, t.nodes, cfg.base_dir, t.call_timeout_s)
 
+    def refreshed(self) -> Nodes:
+        """A new view for a long run (a watch sample): placement and per-run facts read again, the
+        node hosts that answered kept (their ssh connections stay open); a node that could not be
+        reached is tried again."""
+        fresh = Nodes(self.engine, {}, self.base_dir, self.timeout_s)
+        fresh.entries = self.entries
+        fresh._engine_node = self._engine_node
+        with self._lock:
+            fresh._hosts = {k: h for k, h in self._hosts.items() if not isinstance(h, NodeProblem)}
+            fresh._specs = dict(self._specs)
+        return fresh
+
     # -- where the stack runs ---------------------------------------------------------------
     def engine_node_id(self) -> str:
         if self._engine_node is None:

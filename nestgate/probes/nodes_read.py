@@ -8,8 +8,11 @@ import json
 import shlex
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any
+
+import docker.errors
 
 from nestgate.errors import EvidenceUnavailable, one_line
 from nestgate.probes import nodes_scripts
@@ -24,6 +27,7 @@ from nestgate.probes.tcp import ConnectResult, addresses_in, routed_in
 # drops them and execs the command in the same PID: it is judged by what it becomes.
 RUNC_INIT = "runc:["
 RUNC_INIT_GRACE_S = 2.0
+INSPECT_PARALLEL = 16  # container inspect calls at once on the engine's own node (a watch sample)
 
 
 def run_script(host: Any, script: str, args: list[str], timeout_s: float, what: str) -> str:
@@ -121,16 +125,17 @@ def stats_round(host: Any, containers: list[ContainerFacts], timeout_s: float) -
 
 # -- the kernel's view of a container's processes ----------------------------------------------
 def processes(host: Any, containers: list[ContainerFacts], timeout_s: float,
-              engine: Engine | None = None) -> dict[str, list[ProcessView]]:
+              engine: Engine | None = None, read: list[ns.Section] | None = None) -> dict[str, list[ProcessView]]:
     """Container ID -> its processes (cgroup.procs, then /proc/<pid>/status of each), on the node.
-    `engine`: the node's own engine, for `docker top` when the cgroup cannot be read there."""
-    out = run_script(host, nodes_scripts.PROCESSES, [f"{c.id}:{c.pid}" for c in containers], timeout_s,
-                     "reading the containers' processes from /proc")
+    `engine`: the node's own engine, for `docker top` when the cgroup cannot be read there.
+    `read`: the PROCESSES sections already read on the node (covering at least these containers)."""
+    if read is None:
+        read = read_processes(host, containers, timeout_s)
     by_id = {c.id: c for c in containers}
     cgroups: dict[tuple[str, str], str] = {}
     views: dict[str, list[ProcessView]] = {c.id: [] for c in containers}
     missing: list[ContainerFacts] = []
-    for s in ns.sections(out):
+    for s in read:
         if s.kind == "nocgroup" and s.args and s.args[0] in by_id:
             missing.append(by_id[s.args[0]])
         elif s.kind == "cgroup" and len(s.args) == 2:
@@ -146,6 +151,21 @@ def processes(host: Any, containers: list[ContainerFacts], timeout_s: float,
             raise EvidenceUnavailable(f"the cgroup of container {c.name} cannot be read on its node")
         views[c.id] = _statuses(host, c, _top_pids(engine, c), timeout_s)
     return {cid: _settled(host, by_id[cid], vs, timeout_s) for cid, vs in views.items()}
+
+
+def read_processes(host: Any, containers: list[ContainerFacts], timeout_s: float) -> list[ns.Section]:
+    out = run_script(host, nodes_scripts.PROCESSES, [f"{c.id}:{c.pid}" for c in containers], timeout_s,
+                     "reading the containers' processes from /proc")
+    return ns.sections(out)
+
+
+def kernel_view(nodes: Nodes, node: NodeRef, host: Any) -> list[ns.Section]:
+    """The PROCESSES read of every container of the stack on the node, once per run: SEC-04 judges
+    each service apart, and one command per node is one ssh round trip where one per service was N."""
+    key = ("processes", node.id)
+    if key not in nodes.facts:
+        nodes.facts[key] = read_processes(host, node_containers(nodes, node, host), nodes.timeout_s)
+    return nodes.facts[key]
 
 
 def _top_pids(engine: Engine, container: ContainerFacts) -> list[str]:
@@ -176,11 +196,20 @@ def _settled(host: Any, container: ContainerFacts, views: list[ProcessView], tim
 
 
 # -- TCP connects from the node (SEC-05) -------------------------------------------------------
-def routes(host: Any, timeout_s: float) -> tuple[str, str]:
-    """(/proc/net/fib_trie, /proc/net/route) of the node."""
-    parts = {s.kind: s.text for s in ns.sections(run_script(host, nodes_scripts.ROUTES, [], timeout_s,
-                                                                   "reading the node's routes"))}
-    return parts.get("fib_trie", ""), parts.get("route", "")
+@dataclass(frozen=True)
+class NodeNetwork:
+    fib_trie: str  # /proc/net/fib_trie
+    route: str  # /proc/net/route
+    gwbridge: dict[str, list[str]] | None  # container ID -> its docker_gwbridge addresses, when asked
+
+
+def node_network(host: Any, timeout_s: float, with_gwbridge: bool) -> NodeNetwork:
+    """The node's routes, and (asked) its docker_gwbridge addresses from `docker network inspect`."""
+    out = run_script(host, nodes_scripts.ROUTES, ["gwbridge"] if with_gwbridge else [], timeout_s,
+                     "reading the node's routes" + (" and docker_gwbridge" if with_gwbridge else ""))
+    parts = {s.kind: s.text for s in ns.sections(out)}
+    return NodeNetwork(parts.get("fib_trie", ""), parts.get("route", ""),
+                       gwbridge_addresses(parts.get("gwbridge", "")) if with_gwbridge else None)
 
 
 def outcome(rc: int, error: str) -> str:
@@ -233,7 +262,7 @@ def hardening_view(nodes: Nodes, only: set[str] | None = None, outside: set[str]
         if not here:
             return []
         engine = nodes.engine if nodes.is_engine_node(node) else None
-        procs = processes(host, here, nodes.timeout_s, engine)
+        procs = processes(host, here, nodes.timeout_s, engine, kernel_view(nodes, node, host))
         return [(c, procs[c.id]) for c in here]
 
     found, problems = nodes.each(one, only, engine_node=outside is not None)
@@ -263,6 +292,42 @@ def stats_window(nodes: Nodes, rounds: int, interval_s: float
     return [c for cs in alive.values() for c in cs], out, problems
 
 
+def running_now(nodes: Nodes, node: NodeRef, host: Any) -> list[ContainerFacts]:
+    """The stack's running containers on the node as they are now (never cached: a watch sample):
+    the engine's list and inspect for its own node, `docker inspect` on the node for the others."""
+    if not nodes.is_engine_node(node):
+        return _inspect_on_node(nodes, node, host)
+    engine = nodes.engine
+
+    def inspected(c: ContainerFacts) -> ContainerFacts | None:
+        try:
+            raw = engine.call("container inspect", lambda api: api.inspect_container(c.id))
+        except docker.errors.NotFound:
+            return None  # removed since it was listed
+        except docker.errors.APIError as exc:
+            raise EvidenceUnavailable(f"container inspect {c.name}: {one_line(exc)}") from None
+        state = raw.get("State") or {}
+        return replace(c, pid=int(state.get("Pid") or 0), inspect=raw) if state.get("Status") == "running" else None
+
+    listed = [c for c in engine.containers_now() if c.status == "running"]
+    if not listed:
+        return []
+    with ThreadPoolExecutor(max_workers=min(INSPECT_PARALLEL, len(listed))) as pool:
+        return [c for c in pool.map(inspected, listed) if c is not None]
+
+
+def stats_now(nodes: Nodes) -> tuple[dict[NodeRef, tuple[list[ContainerFacts], list[StatsFacts]]], list[NodeProblem]]:
+    """One `docker stats` round of every running container of the stack on every node, all nodes at
+    once, the containers listed afresh (with their health) and their figures; a node that could not be
+    read is a problem, never left out."""
+
+    def one(node: NodeRef, host: Any) -> tuple[list[ContainerFacts], list[StatsFacts]]:
+        here = running_now(nodes, node, host)
+        return here, (stats_round(host, here, nodes.timeout_s) if here else [])
+
+    return nodes.each(one)
+
+
 @dataclass(frozen=True)
 class NodeConnects:
     """TCP connects from the node that runs a container, to the container's addresses and ports."""
@@ -273,10 +338,8 @@ class NodeConnects:
     not_routed: list[str]  # container addresses the node only reaches through its gateway: not tried
 
 
-def gwbridge_on_node(host: Any, timeout_s: float) -> dict[str, list[str]]:
-    """Container ID -> its docker_gwbridge addresses, from `docker network inspect` on the node."""
-    out = run_script(host, "docker network inspect docker_gwbridge 2>/dev/null || echo '[]'", [], timeout_s,
-                     "docker network inspect docker_gwbridge")
+def gwbridge_addresses(out: str) -> dict[str, list[str]]:
+    """Container ID -> its docker_gwbridge addresses, from `docker network inspect`'s JSON."""
     try:
         raw = json.loads(out)
     except json.JSONDecodeError:
@@ -302,8 +365,9 @@ def data_connects(nodes: Nodes, services: set[str], engine_gateways: dict[str, l
         here = [c for c in node_containers(nodes, node, host) if c.service in services]
         if not here:
             return []
-        fib, route = routes(host, nodes.timeout_s)
-        gateways = engine_gateways if nodes.is_engine_node(node) else gwbridge_on_node(host, nodes.timeout_s)
+        net = node_network(host, nodes.timeout_s, with_gwbridge=not nodes.is_engine_node(node))
+        fib, route = net.fib_trie, net.route
+        gateways = engine_gateways if net.gwbridge is None else net.gwbridge
         plans = []
         for c in here:
             addrs = addresses_of(c) | set(gateways.get(c.id, []))

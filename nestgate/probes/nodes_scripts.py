@@ -88,7 +88,12 @@ cat "$dir"/* 2>/dev/null
 """
 
 # The node's own addresses and routes: which container addresses a connect from it really tests.
+# Argument `gwbridge`: also its docker_gwbridge network (the containers' addresses there), in the same
+# command: each command is an ssh round trip.
 ROUTES = r"""
 echo "@@fib_trie"; cat /proc/net/fib_trie
 echo "@@route"; cat /proc/net/route
+if [ "$1" = gwbridge ]; then
+  echo "@@gwbridge"; docker network inspect docker_gwbridge 2>/dev/null || echo '[]'
+fi
 """

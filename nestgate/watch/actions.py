@@ -1,6 +1,7 @@
 """What a fired trigger does, each action opt-in through [watch.actions]:
 
-    capture-logs  Level 1: the service's logs and inspect, redacted, into
+    capture-logs  Level 1: the service's logs and inspect (on a swarm: every task's, on every node,
+                  through the manager), redacted, into
                   <evidence_dir>/incidents/<ts>-<trigger>-<subject>/ with a SHA-256 manifest (capture_logs);
                   taken before a restart, so it shows the failing state
     restart       Level 1 service-down / memory-high: `docker service update --force` (restart_service)
@@ -72,23 +73,25 @@ def capture_logs(event: Event, cfg: LoadedConfig, engine: Engine) -> dict[str, A
     since = event.ts - cfg.model.watch.actions.capture_logs_since_s
     diag = diagnostics(engine, event.subject, since)
     folder = _incident_dir(cfg, event)
-    logs = "".join(f"{dt.datetime.fromtimestamp(line.timestamp, dt.UTC).isoformat()} {line.container} {line.text}\n"
-                   for line in diag.logs)
+    # A swarm's lines come through the manager: each names its task (container) and its node.
+    logs = "".join(f"{dt.datetime.fromtimestamp(line.timestamp, dt.UTC).isoformat()} {line.container}"
+                   f"{f' node={line.node}' if line.node else ''} {line.text}\n" for line in diag.logs)
     files = {
         "event.json": json.dumps(_event_json(event), indent=2, default=str),
         "logs.txt": logs,
-        "inspect.json": json.dumps({"service": diag.service_inspect, "containers": diag.containers},
-                                   indent=2, default=str),
+        "inspect.json": json.dumps({"service": diag.service_inspect, "tasks": diag.tasks,
+                                    "containers": diag.containers}, indent=2, default=str),
     }
     for name, text in files.items():
         (folder / name).write_text(REDACTOR.scrub(text), encoding="utf-8")
     write_tree_manifest(folder, CAPTURE_FORMAT, service=event.subject, logs_since=since,
-                        log_lines=len(diag.logs), containers=len(diag.containers),
+                        log_lines=len(diag.logs), tasks=len(diag.tasks), containers=len(diag.containers),
                         errors=[REDACTOR.scrub(e) for e in diag.errors])
     # Partial evidence is still written, but the record says it is partial.
     ok = not diag.errors and (diag.service_inspect is not None or engine.orchestrator != "swarm")
     return {"service": event.subject, "ok": ok, "path": str(folder), "log_lines": len(diag.logs),
-            "containers": len(diag.containers), **({"errors": diag.errors} if diag.errors else {})}
+            "tasks": len(diag.tasks), "containers": len(diag.containers),
+            **({"errors": diag.errors} if diag.errors else {})}
 
 
 # -- notify --------------------------------------------------------------------------------------

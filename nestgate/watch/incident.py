@@ -1,8 +1,11 @@
 """`nestgate incident collect`: the incident procedure's evidence step, read only.
 
 Bundle (default <watch.evidence_dir>/incident-<timestamp>/):
-    logs/<service>/<container>.log   every container of the stack (running or not), lines since --since
-    inspect/<container>.json         `docker inspect` of every container of the stack
+    logs/<service>/<task>@<node>.log swarm: every task of the stack (running or ended) on every node,
+                                     through the manager, lines since --since
+    logs/<service>/<container>.log   compose: every container of the project (running or not)
+    inspect/<container>.json         `docker inspect` of every container of the stack on the engine's node
+    inspect/tasks/<task>.json        swarm: `docker inspect` of every task of the stack, through the manager
     services/<service>.json          `docker service inspect` of every swarm service of the stack
     gate/evidence.json, manifest.json  the newest gate report bundle (reports/, watch rounds), as written
     watch/last-round.json            the last controls round of the watch history, if there is one
@@ -23,7 +26,8 @@ import datetime as dt
 import json
 import re
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +45,16 @@ from nestgate.gate.bundle import (
     verify_bundle,
     write_tree_manifest,
 )
+from nestgate.probes.diagnostics import task_inspect
 from nestgate.probes.engine import Engine
+from nestgate.probes.engine_facts import LogLine, ServiceState, TaskFacts
+from nestgate.probes.readers.service_logs import task_name
 from nestgate.redact import REDACTOR, register_config_secrets
 from nestgate.watch.history import HistoryError
 from nestgate.watch.since import parse_since
 
 FORMAT = "nestgate-incident/1"
+PARALLEL = 8  # tasks read at once through the manager
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -82,32 +90,81 @@ class Collection:
         self.write_text(relative, json.dumps(REDACTOR.scrub_any(data), indent=2, sort_keys=True, default=str) + "\n")
 
 
+def _log_text(lines: list[LogLine]) -> str:
+    return "".join(f"{_iso(line.timestamp)} {line.text}\n" for line in lines)
+
+
 def collect_engine(engine: Engine, services: list[str], c: Collection) -> None:
-    """Logs and inspect of every container of the stack, inspect of every service."""
+    """Inspect of every container of the stack on the engine's node, inspect of every service; the
+    logs of every task through the manager (swarm: every node) or of every container (compose)."""
+    swarm = engine.orchestrator == "swarm"
     containers = engine.containers()
     per_service: dict[str, dict[str, Any]] = {}
     for container in containers:
         entry = per_service.setdefault(container.service or "(no service)", {"containers": [], "log_lines": 0})
         entry["containers"].append(container.name)
         c.write_json(f"inspect/{_name(container.name)}.json", container.inspect)
+        if swarm:
+            continue  # its lines come with its task's, through the manager
         try:
             lines = engine.logs(container, c.since)
         except EvidenceUnavailable as exc:
             c.not_collected.append(f"logs of {container.name}: {exc}")
             continue
-        c.write_text(f"logs/{_name(container.service or 'no-service')}/{_name(container.name)}.log",
-                     "".join(f"{_iso(line.timestamp)} {line.text}\n" for line in lines))
+        c.write_text(f"logs/{_name(container.service or 'no-service')}/{_name(container.name)}.log", _log_text(lines))
         entry["log_lines"] += len(lines)
+    if swarm:
+        collect_tasks(engine, per_service, c)
     for svc in services:
-        if svc not in per_service:
-            c.not_collected.append(f"service {svc}: no container of it on the engine (no logs, no inspect)")
-    if engine.orchestrator == "swarm":
+        if not per_service.get(svc, {}).get("tasks" if swarm else "containers"):
+            c.not_collected.append(f"service {svc}: no task of it in the swarm (no logs, no inspect)" if swarm
+                                   else f"service {svc}: no container of it on the engine (no logs, no inspect)")
+    if swarm:
         for raw in engine.services():
             name = str((raw.get("Spec") or {}).get("Name", raw.get("ID", "?"))).removeprefix(f"{engine.stack}_")
             c.write_json(f"services/{_name(name)}.json", raw)
             per_service.setdefault(name, {"containers": [], "log_lines": 0})["service_inspect"] = True
     c.collected["services"] = per_service
     c.collected["containers"] = len(containers)
+
+
+def collect_tasks(engine: Engine, per_service: dict[str, dict[str, Any]], c: Collection) -> None:
+    """Every task of every swarm service of the stack, on whichever node: its inspect and its log lines
+    (`docker service logs` of the task, through the manager), one file each named by task and node."""
+    states, nodes = engine.service_states(), engine.node_names()
+
+    def one(job: tuple[ServiceState, TaskFacts]) -> tuple[dict[str, Any] | str, list[LogLine] | str | None]:
+        svc, t = job
+        try:
+            inspect: dict[str, Any] | str = task_inspect(engine, t)
+        except (docker.errors.APIError, EvidenceUnavailable) as exc:
+            inspect = one_line(exc)
+        if not t.container_id:
+            return inspect, None  # never had a container (pending, rejected): no logs
+        try:
+            return inspect, engine.service_logs(replace(svc, tasks=[t]), c.since, nodes)
+        except (docker.errors.APIError, EvidenceUnavailable) as exc:
+            return inspect, one_line(exc)
+
+    jobs = [(svc, t) for svc in states for t in svc.tasks]
+    with ThreadPoolExecutor(max_workers=max(1, min(PARALLEL, len(jobs)))) as pool:
+        results = list(pool.map(one, jobs))
+    for (svc, t), (inspect, lines) in zip(jobs, results, strict=True):
+        name = task_name(f"{engine.stack}_{svc.name}", t, t.id)
+        # hostname and node ID: two nodes may share a hostname
+        node = "-".join(p for p in (nodes.get(t.node_id, ""), t.node_id[:12]) if p) or "no-node"
+        entry = per_service.setdefault(svc.name, {"containers": [], "log_lines": 0})
+        entry.setdefault("tasks", []).append(f"{name} on node {node} ({t.state})")
+        if isinstance(inspect, str):
+            c.not_collected.append(f"inspect of task {name} on node {node}: {inspect}")
+        else:
+            c.write_json(f"inspect/tasks/{_name(name)}.json", inspect)
+        if isinstance(lines, str):
+            c.not_collected.append(f"logs of task {name} on node {node}: {lines}")
+        elif lines is not None:
+            c.write_text(f"logs/{_name(svc.name)}/{_name(name)}@{_name(node)}.log", _log_text(lines))
+            entry["log_lines"] += len(lines)
+    c.collected["tasks"] = len(jobs)
 
 
 def _bundles(parents: list[Path]) -> list[Path]:
@@ -211,7 +268,8 @@ def run(target_config: str | None, since: str, out: str | None, root: Path, repo
     for problem in c.not_collected:
         print(REDACTOR.scrub(f"not collected: {problem}"))
     services = c.collected.get("services", {})
-    print(f"incident bundle: {c.bundle} ({c.collected.get('containers', 0)} containers of "
+    tasks = f"{c.collected['tasks']} tasks, " if "tasks" in c.collected else ""
+    print(f"incident bundle: {c.bundle} ({c.collected.get('containers', 0)} containers, {tasks}"
           f"{len(services)} services, logs since {_iso(start)}); "
           + ("complete" if not c.not_collected else f"{len(c.not_collected)} item(s) not collected"))
     return 0 if not c.not_collected else 1

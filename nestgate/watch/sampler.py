@@ -1,8 +1,11 @@
 """One sample of every watch signal (see nestgate.watch), through the probes only.
 
-Per sample the engine sees: service ls + task ls, container ls, node ls, one one-shot stats call per
-running container and one task logs call per task with lines still to read (through the manager,
-so the tasks on every node; all in parallel). Log and alert counts are "since the previous
+Per sample the engine sees: service ls + task ls, container ls, node ls, and one task logs call per
+task with lines still to read (through the manager, so the tasks on every node; all in parallel).
+Memory comes from every node that runs a task of the stack, through its testinfra host
+(nestgate.probes.nodes_read.stats_now: one round, all nodes at once, the placement read again each
+sample while the node hosts and their ssh connections are kept); a node that cannot be read fails
+the memory signal of every service it runs, naming the node. Log and alert counts are "since the previous
 sample": SamplerState remembers where each task's log was read to and the newest alert seen, and is
 kept in the history's meta table, so a restarted watcher continues where it stopped instead of
 counting again.
@@ -25,6 +28,8 @@ from nestgate.probes.engine import Engine
 from nestgate.probes.engine_facts import ContainerFacts, LogLine, ServiceState, StatsFacts
 from nestgate.probes.http import Http
 from nestgate.probes.monitor_alerts import Alert, monitor_alerts
+from nestgate.probes.nodes import NodeProblem, NodeRef, Nodes
+from nestgate.probes.nodes_read import stats_now
 from nestgate.probes.readers.timestamps import epoch
 from nestgate.redact import REDACTOR
 from nestgate.rules.inf07_errors import matching
@@ -46,17 +51,20 @@ def reason(exc: BaseException) -> str:
 
 @dataclass
 class Probes:
-    """The watcher's connections, kept across samples (one Docker client, one HTTP session each)."""
+    """The watcher's connections, kept across samples (one Docker client, one HTTP session each, the
+    node hosts)."""
 
     engine: Engine
     http: Http
     monitor: Http
+    nodes: Nodes
 
     @classmethod
     def for_config(cls, cfg: LoadedConfig) -> Probes:
         t, mon = cfg.model.target, cfg.model.security.monitoring
         watch = cfg.model.watch
-        return cls(engine=Engine.for_target(t),
+        engine = Engine.for_target(t)
+        return cls(engine=engine, nodes=Nodes.for_target(cfg, engine),
                    http=Http(t.base_url, watch.endpoint_timeout_s),
                    # The endpoint timeout, not the engine's: behind nginx a stopped monitor is a
                    # connect that hangs, and a 15 s wait would delay every trigger by as much.
@@ -110,14 +118,15 @@ def sample(cfg: LoadedConfig, state: SamplerState, now: float) -> list[Sample]:
     first_since = state.last_sample if state.last_sample is not None else now - cfg.model.watch.sample_every_s
     with ThreadPoolExecutor(max_workers=2) as pool:
         outside = pool.submit(_outside_signals, cfg, probes, state, first_since)
-        samples = _engine_signals(cfg, probes.engine, state, first_since)
+        samples = _engine_signals(cfg, probes, state, first_since)
         samples += outside.result()
     state.last_sample = now
     return [Sample(s.signal, s.subject, s.value, REDACTOR.scrub_any(s.detail)) for s in samples]
 
 
 # -- engine: service.up, memory.percent, log.errors, auth.failures ------------------------------
-def _engine_signals(cfg: LoadedConfig, engine: Engine, state: SamplerState, first_since: float) -> list[Sample]:
+def _engine_signals(cfg: LoadedConfig, probes: Probes, state: SamplerState, first_since: float) -> list[Sample]:
+    engine = probes.engine
     declared = list(cfg.model.target.services)
     try:
         services = engine.service_states()
@@ -128,19 +137,26 @@ def _engine_signals(cfg: LoadedConfig, engine: Engine, state: SamplerState, firs
                 for name in declared for sig in ("service.up", "memory.percent", "log.errors", "auth.failures")]
     by_name = {s.name: s for s in services}
     names = sorted(set(declared) | set(by_name))
-    running = [c for c in containers if c.status == "running"]
     with ThreadPoolExecutor(max_workers=min(PARALLEL, max(1, len(services)) + 1)) as pool:
-        stats = pool.submit(_stats, engine, running)
+        memory = pool.submit(_stats, probes)
         reads = _read_all_logs(engine, services, state, first_since, pool)
     _forget_gone(state, services)
 
-    samples = [_service_up(name, by_name.get(name), containers, engine.stack) for name in names]
-    samples += _memory(names, running, stats.result())
+    got = memory.result()
+    # Health from every node read this sample; the engine's own list when no node round could be had.
+    seen = got.containers if isinstance(got, MemoryRound) else containers
+    unread = _unread_by_service(got) if isinstance(got, MemoryRound) else {}
+    samples = [_service_up(name, by_name.get(name), seen, engine.stack, unread.get(name, [])) for name in names]
+    samples += _memory(names, got)
     samples += _log_counts(cfg, names, reads)
     return samples
 
 
-def _service_up(name: str, svc: ServiceState | None, containers: list[ContainerFacts], stack: str) -> Sample:
+def _service_up(name: str, svc: ServiceState | None, containers: list[ContainerFacts], stack: str,
+                health_unread: list[str] | None = None) -> Sample:
+    """Up: every desired task running and, with a healthcheck, each one healthy as its node reports it.
+    A node that could not be read leaves its replicas' health unknown: named in the detail (the
+    memory signal fails for them), never counted as unhealthy, which would trigger a restart."""
     if svc is None:
         return Sample("service.up", name, 0.0, {"error": f"service {name} not found in stack {stack}"})
     current = {t.container_id for t in svc.tasks if t.desired_state == "running" and t.state == "running"}
@@ -150,30 +166,73 @@ def _service_up(name: str, svc: ServiceState | None, containers: list[ContainerF
     detail: dict[str, Any] = {"running": svc.running_tasks, "desired": svc.desired_tasks}
     if unhealthy:
         detail["not_healthy"] = unhealthy
+    if health_unread:
+        detail["health_not_read_on"] = health_unread
     return Sample("service.up", name, 1.0 if up else 0.0, detail)
 
 
-def _stats(engine: Engine, running: list[ContainerFacts]) -> list[StatsFacts] | str:
+@dataclass(frozen=True)
+class MemoryRound:
+    """One stats round over every node of the stack."""
+
+    figures: list[tuple[str, StatsFacts]]  # (node, one container's figures)
+    containers: list[ContainerFacts]  # every running container read, on every node (with its health)
+    placed: set[str]  # services with a running task on some node (or a figure: compose has no tasks)
+    problems: list[NodeProblem]  # nodes that could not be read
+    services_on: dict[str, set[str]]  # problem node ID -> the services it runs (empty: unknown, all)
+
+
+def node_label(node: NodeRef) -> str:
+    """Hostname and node ID: two nodes may share a hostname."""
+    return f"{node.hostname or '?'} ({node.id[:12]})" if node.id else node.hostname
+
+
+def _stats(probes: Probes) -> MemoryRound | str:
+    """Every node's containers, read afresh this sample; the placement is read again, the hosts kept."""
     try:
-        return engine.stats_rounds(running, rounds=1, interval_s=0.0)[0].stats
+        probes.nodes = view = probes.nodes.refreshed()
+        found, problems = stats_now(view)
+        placement = view.placement()
     except Exception as exc:  # recorded as the memory signal's failure
         return reason(exc)
+    figures = [(node_label(n), s) for n, (_, ss) in found.items() for s in ss]
+    containers = [c for cs, _ in found.values() for c in cs]
+    placed = {t.service for ts in placement.values() for t in ts} | {s.service for _, s in figures}
+    services_on = {p.node.id: {t.service for t in placement.get(p.node, [])} for p in problems}
+    return MemoryRound(figures, containers, placed, problems, services_on)
 
 
-def _memory(names: list[str], running: list[ContainerFacts], stats: list[StatsFacts] | str) -> list[Sample]:
+def _unread_by_service(got: MemoryRound) -> dict[str, list[str]]:
+    """Service -> the nodes running a task of it that could not be read this sample."""
+    out: dict[str, list[str]] = {}
+    for p in got.problems:
+        for service in got.services_on[p.node.id]:
+            out.setdefault(service, []).append(node_label(p.node))
+    return out
+
+
+def _memory(names: list[str], got: MemoryRound | str) -> list[Sample]:
+    """memory.percent of each service: its container nearest its limit, on whichever node. A service
+    with a task on a node that could not be read is FAILED naming that node (no figure from the rest)."""
     out = []
     for name in names:
-        if isinstance(stats, str):
-            out.append(Sample("memory.percent", name, FAILED, {"error": stats}))
+        if isinstance(got, str):
+            out.append(Sample("memory.percent", name, FAILED, {"error": got}))
             continue
-        mine = [s for s in stats if s.service == name and s.memory_limit_bytes > 0]
+        unread = [p.describe() for p in got.problems if name in got.services_on[p.node.id]
+                  or not got.services_on[p.node.id]]
+        if unread:
+            out.append(Sample("memory.percent", name, FAILED,
+                              {"error": f"memory of service {name} not read on every node: {'; '.join(unread)}"}))
+            continue
+        mine = [(node, s) for node, s in got.figures if s.service == name and s.memory_limit_bytes > 0]
         if not mine:
-            why = "no running container" if not any(c.service == name for c in running) else "no memory figures"
+            why = "no running container" if name not in got.placed else "no memory figures"
             out.append(Sample("memory.percent", name, FAILED, {"error": f"{why} for service {name}"}))
             continue
-        top = max(mine, key=lambda s: s.memory_bytes / s.memory_limit_bytes)
+        node, top = max(mine, key=lambda ns: ns[1].memory_bytes / ns[1].memory_limit_bytes)
         out.append(Sample("memory.percent", name, round(100.0 * top.memory_bytes / top.memory_limit_bytes, 2),
-                          {"container": top.container, "memory_bytes": top.memory_bytes,
+                          {"container": top.container, "node": node, "memory_bytes": top.memory_bytes,
                            "limit_bytes": top.memory_limit_bytes, "containers": len(mine)}))
     return out
 

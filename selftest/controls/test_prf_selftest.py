@@ -15,6 +15,7 @@ from nestgate.config import load_config
 from nestgate.probes.engine import Engine
 from selftest.conftest import derive_config
 from selftest.gaterun import run_gates
+from selftest.stats_reference import api_stats
 
 PRF_IDS = [c.id for c in controls_of("performance")]
 SELECT = ["-m", "performance"]
@@ -68,7 +69,7 @@ def test_clean_evidence_shows_what_was_measured(clean_run, testbed):
     running = engine.running()
     started = time.monotonic()
     for container in running:
-        engine._stats_one_shot(container)
+        api_stats(engine, container)
     in_turn_s = time.monotonic() - started
     assert len(running) == 5 and statistics.median(total["round_seconds"]) < in_turn_s, (
         total["round_seconds"], in_turn_s)

@@ -1,21 +1,21 @@
-"""SEC-04's process list on the real engine: the container's cgroup gives the same processes as
-`docker top` (the fast path is really taken on this host, and it misses nothing)."""
+"""SEC-04's process list on the real engine, read as on any node (nestgate.probes.nodes_read.processes
+through the node's testinfra host): the container's cgroup gives the processes `docker top` gives,
+nothing is left in runc's init stage, and no PID is judged that is not the container's."""
+
+import testinfra
 
 from nestgate.probes.engine import Engine
-from nestgate.probes.processes import cgroup_pids, container_processes, top_pids
+from nestgate.probes.nodes_read import _top_pids, processes
 
 
-def test_cgroup_pids_match_docker_top(testbed):
+def test_cgroup_processes_match_docker_top(testbed):
     engine = Engine("unix:///var/run/docker.sock", 15, testbed.instance, "swarm")
     running = engine.running()
     assert running, f"stack {testbed.instance}: no running containers"
+    views = processes(testinfra.get_host("local://"), running, 15)  # no engine: the cgroup path or failure
     for container in running:
-        from_cgroup = cgroup_pids(container)
-        assert from_cgroup is not None, f"{container.name}: cgroup.procs not readable on this host"
-        assert container.pid in from_cgroup, f"{container.name}: init PID {container.pid} not in {from_cgroup}"
+        pids = {v.pid for v in views[container.id]}
+        assert container.pid in pids, f"{container.name}: init PID {container.pid} not in {pids}"
         # Healthcheck execs come and go between the two reads; the long-lived processes must agree.
-        stable = set(from_cgroup) & set(top_pids(engine, container))
-        assert container.pid in stable
-        views = container_processes(engine, container)
-        assert all(not v.name.startswith("runc:[") for v in views), f"{container.name}: {views}"
-        assert {v.pid for v in views} >= {container.pid}
+        assert container.pid in pids & {int(p) for p in _top_pids(engine, container)}
+        assert all(not v.name.startswith("runc:[") for v in views[container.id]), views[container.id]

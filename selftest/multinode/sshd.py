@@ -1,7 +1,9 @@
 """A real OpenSSH server (Debian's openssh-server) for one self-test session, in a node's network
 namespace and listening only on that node's address: a throwaway host key and client key, root login by
 key only, and DOCKER_HOST set for its sessions (SetEnv) to the node's own engine, so a command run
-through this ssh host sees what a shell on that node would: its docker CLI, its network, its /proc."""
+through this ssh host sees what a shell on that node would: its docker CLI, its network, its /proc.
+With no network namespace (netns None) it listens on `addr` in the host's own namespace (127.0.0.1:
+an ssh:// engine endpoint for a test on this machine)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,9 @@ from selftest.dockerd import free_tcp_port
 
 START_TIMEOUT_S = 20
 
+# SHLVL=1: bash, run by sshd as a top-level shell, sources the user's ~/.bashrc even for `ssh host cmd`;
+# root's here runs `pyenv init` (a rehash under a lock file: a session killed mid-rehash leaves the lock
+# and every later session waits 60 s for it). From SHLVL 1 bash counts itself nested and skips it.
 CONFIG = """\
 ListenAddress {addr}
 Port {port}
@@ -30,7 +35,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
-SetEnv DOCKER_HOST={docker_host}
+SetEnv DOCKER_HOST={docker_host} SHLVL=1
 """
 
 
@@ -47,7 +52,7 @@ class Sshd:
 
 
 @contextmanager
-def local_sshd(root: Path, docker_host: str, netns: str, addr: str) -> Iterator[Sshd]:
+def local_sshd(root: Path, docker_host: str, netns: str | None, addr: str) -> Iterator[Sshd]:
     sshd = shutil.which("sshd") or "/usr/sbin/sshd"
     if not Path(sshd).exists():
         pytest.fail("sshd is not installed: the multi-node self-test needs openssh-server (scripts/setup.sh)")
@@ -61,14 +66,13 @@ def local_sshd(root: Path, docker_host: str, netns: str, addr: str) -> Iterator[
     host_pub = (root / "host_key.pub").read_text().split()
     (root / "known_hosts").write_text(f"[{addr}]:{port} {host_pub[0]} {host_pub[1]}\n")
     log = (root / "sshd.log").open("w")
-    proc = subprocess.Popen(["nsenter", f"--net=/run/netns/{netns}", sshd, "-D", "-e", "-f", str(root / "sshd_config")],
+    enter = ["nsenter", f"--net=/run/netns/{netns}"] if netns is not None else []
+    proc = subprocess.Popen([*enter, sshd, "-D", "-e", "-f", str(root / "sshd_config")],
                             stdout=log, stderr=subprocess.STDOUT)
     server = Sshd(addr, port, root, root / "client_key", root / "known_hosts")
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
-        while subprocess.run(["ssh", "-i", str(server.identity_file), "-o", "BatchMode=yes",
-                              "-o", f"UserKnownHostsFile={server.known_hosts}", "-p", str(port),
-                              f"root@{addr}", "true"], capture_output=True, timeout=30).returncode != 0:
+        while not _answers(server):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"sshd did not start; see {root}/sshd.log")
             time.sleep(0.3)
@@ -80,3 +84,14 @@ def local_sshd(root: Path, docker_host: str, netns: str, addr: str) -> Iterator[
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def _answers(server: Sshd) -> bool:
+    """One bounded login attempt: a loaded machine may be slow to answer, and a try that hangs must
+    not outlast the start deadline."""
+    try:
+        return subprocess.run(["ssh", "-i", str(server.identity_file), "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
+                               "-o", f"UserKnownHostsFile={server.known_hosts}", "-p", str(server.port),
+                               f"root@{server.addr}", "true"], capture_output=True, timeout=10).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False

@@ -131,30 +131,3 @@ def test_proc_status_parsing_and_process_rules():
 def test_proc_status_without_the_fields_is_evidence_unavailable():
     with pytest.raises(EvidenceUnavailable, match="lacks a readable 'NoNewPrivs' field"):
         parse_status(1, "Name:\tx\nUid:\t0\t0\t0\t0\nCapEff:\t0\n")
-
-
-CID = "872b42a93620630ce12731028a76581d94eea180071720b7bff1f26822db256c"
-
-
-def test_cgroup_v1_reads_the_pids_hierarchy_first():
-    from nestgate.probes.cgroup_stats import CGROUP_ROOT
-    from nestgate.probes.processes import cgroup_dirs
-
-    text = f"9:name=systemd:/docker/{CID}\n8:pids:/docker/{CID}\n4:memory:/docker/{CID}\n0::/docker/{CID}\n"
-    dirs = cgroup_dirs(text, CID)
-    assert dirs[0] == CGROUP_ROOT / "pids" / "docker" / CID
-    assert CGROUP_ROOT / "unified" / "docker" / CID in dirs  # hybrid hosts: v2 as the fallback
-
-
-def test_cgroup_v2_systemd_scope():
-    from nestgate.probes.cgroup_stats import CGROUP_ROOT
-    from nestgate.probes.processes import cgroup_dirs
-
-    path = f"system.slice/docker-{CID}.scope"
-    assert cgroup_dirs(f"0::/{path}\n", CID) == [CGROUP_ROOT / path, CGROUP_ROOT / "unified" / path]
-
-
-def test_cgroup_that_does_not_name_the_container_is_never_read():
-    from nestgate.probes.processes import cgroup_dirs
-
-    assert cgroup_dirs("8:pids:/user.slice\n0::/init.scope\n", CID) == []
