@@ -1,6 +1,6 @@
 """Watch and incident see every node, on the real two-node swarm (selftest.multinode.rig): redis runs on
 the worker only, postgres on the manager only, app on both; the worker is reached through a real
-`ssh://` testinfra host.
+`ssh://` testinfra host. Memory, replica health (service.up) and incident logs and inspect.
 
 Before this change (read from the code at HEAD, not run): the sampler's memory figures came from the
 containers the manager's own engine lists (this machine's cgroup files, else the manager's stats API),
@@ -23,14 +23,28 @@ from nestgate.watch.sampler import FAILED, SamplerState, sample
 REDIS_LIMIT = 96 << 20  # the testbed's redis memory limit
 
 
-def memory(cfg_path) -> dict[str, tuple[float, dict]]:
+def memory(cfg_path, signal: str = "memory.percent") -> dict[str, tuple[float, dict]]:
     cfg = load_config(cfg_path)
     state = SamplerState()
-    out = {s.subject: (s.value, s.detail) for s in sample(cfg, state, time.time()) if s.signal == "memory.percent"}
+    out = {s.subject: (s.value, s.detail) for s in sample(cfg, state, time.time()) if s.signal == signal}
     again = {s.subject: (s.value, s.detail) for s in sample(cfg, state, time.time())
-             if s.signal == "memory.percent"}  # a second sample: a fresh placement over the kept hosts
+             if s.signal == signal}  # a second sample: a fresh placement over the kept hosts
     assert {k: v[0] == FAILED for k, v in again.items()} == {k: v[0] == FAILED for k, v in out.items()}, (out, again)
     return out
+
+
+def test_watch_service_up_reads_replica_health_on_the_node_that_runs_it(rig, node_config):
+    """Health comes from the node that runs each replica; without access to the worker its replicas'
+    health is unknown, named in the detail, and not counted unhealthy (that would fire a restart)."""
+    with_access = memory(node_config(worker_access=True), "service.up")
+    assert {k: v for k, (v, _) in with_access.items()} == dict.fromkeys(with_access, 1.0), with_access
+    assert not [k for k, (_, d) in with_access.items() if "health_not_read_on" in d], with_access
+    without = memory(node_config(worker_access=False), "service.up")
+    for service in ("redis", "nginx", "monitor", "app"):  # each has a task on the worker
+        value, detail = without[service]
+        [node] = detail["health_not_read_on"]
+        assert value == 1.0 and node.endswith(f"({rig.worker_id[:12]})"), without[service]
+    assert "health_not_read_on" not in without["postgres"][1], without["postgres"]  # the manager's only
 
 
 def worker_container(rig, stack: str, service: str):
