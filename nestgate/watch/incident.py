@@ -104,7 +104,7 @@ def collect_engine(engine: Engine, services: list[str], c: Collection) -> None:
         entry = per_service.setdefault(container.service or "(no service)", {"containers": [], "log_lines": 0})
         entry["containers"].append(container.name)
         c.write_json(f"inspect/{_name(container.name)}.json", container.inspect)
-        if swarm:
+        if swarm and _is_task(container.inspect):
             continue  # its lines come with its task's, through the manager
         try:
             lines = engine.logs(container, c.since)
@@ -126,6 +126,12 @@ def collect_engine(engine: Engine, services: list[str], c: Collection) -> None:
             per_service.setdefault(name, {"containers": [], "log_lines": 0})["service_inspect"] = True
     c.collected["services"] = per_service
     c.collected["containers"] = len(containers)
+
+
+def _is_task(inspect: dict[str, Any]) -> bool:
+    """A swarm task's container (its logs are read per task); a container of the stack that no task
+    runs keeps its own log file."""
+    return "com.docker.swarm.task.id" in ((inspect.get("Config") or {}).get("Labels") or {})
 
 
 def collect_tasks(engine: Engine, per_service: dict[str, dict[str, Any]], c: Collection) -> None:
